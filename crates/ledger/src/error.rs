@@ -1,0 +1,51 @@
+//! The ledger's one error type.
+//!
+//! Errors are `Clone` because one failed group commit answers every caller in the batch with the
+//! same error; storage errors therefore carry their message rather than the source value.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+pub enum LedgerError {
+    /// Optimistic concurrency: the stream is not at the version the caller expected. Nothing was
+    /// written.
+    #[error("stream {stream:?} is at version {actual}, not the expected {expected}")]
+    Conflict {
+        stream: String,
+        expected: u64,
+        actual: u64,
+    },
+
+    /// The caller asked for something malformed (empty batch, bad name, payload too large).
+    #[error("invalid append: {0}")]
+    Invalid(String),
+
+    /// sled or the file system failed. Nothing in the failed batch was acknowledged; it may or may
+    /// not have reached the disk, so callers retry with the same idempotency key.
+    #[error("storage failed: {0}")]
+    Storage(String),
+
+    /// The stored log does not verify.
+    #[error("the log is broken at position {position}: {reason}")]
+    Corrupt { position: u64, reason: String },
+
+    /// An export file (or import) does not verify.
+    #[error("line {line}: {reason}")]
+    BadExport { line: u64, reason: String },
+
+    /// The ledger was shut down.
+    #[error("the ledger is shut down")]
+    Closed,
+}
+
+impl From<sled::Error> for LedgerError {
+    fn from(e: sled::Error) -> Self {
+        LedgerError::Storage(e.to_string())
+    }
+}
+
+impl From<std::io::Error> for LedgerError {
+    fn from(e: std::io::Error) -> Self {
+        LedgerError::Storage(e.to_string())
+    }
+}

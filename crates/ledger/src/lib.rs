@@ -1,0 +1,30 @@
+//! councilflow's ledger: an append-only, hash-chained event log on sled.
+//!
+//! It knows nothing of councils. It stores *events* in *streams*: every event has a global
+//! position (from 1, no gaps), a version within its stream (from 1, no gaps), a UUID v7, a kind,
+//! the commit time, an actor, a JSON payload, and a SHA-256 hash chaining it to the event before.
+//!
+//! - [`Ledger::append`] is all-or-nothing for a batch, checks the stream's expected version
+//!   (optimistic concurrency), honours idempotency keys (also after a restart), and answers only
+//!   once the batch is on stable storage. Concurrent appends share one sync (group commit).
+//! - Reads: [`Ledger::read_stream`], [`Ledger::read_all`] (paged), [`Ledger::head`], and
+//!   [`Ledger::subscribe`], a gapless live feed that catches a slow reader up from the log.
+//! - [`Ledger::verify`] re-walks the chain; [`Ledger::export`] / [`Ledger::import`] move the log
+//!   through newline-delimited JSON that [`verify_export`] can check on its own.
+//!
+//! There is no update and no delete: nothing in this crate rewrites a stored event.
+
+mod error;
+mod event;
+mod export;
+mod ledger;
+mod verify;
+mod writer;
+
+pub use error::LedgerError;
+pub use event::{Event, Hash, NewEvent, GENESIS, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};
+pub use export::{verify_export, verify_export_file};
+pub use ledger::{
+    Appended, Config, ExpectedVersion, Head, Ledger, Page, Subscription, MAX_EVENTS_PER_APPEND,
+};
+pub use verify::VerifyReport;

@@ -1,0 +1,332 @@
+//! The single writer: group commit.
+//!
+//! One OS thread owns every write. It takes the first queued append, drains whatever else is
+//! queued behind it, decides each request (idempotency, expected version), chains and hashes the
+//! new events, writes the whole batch in one sled transaction across the trees, flushes sled, calls
+//! `fdatasync` on sled's data file once, and only then answers everyone in the batch. Concurrent
+//! writers therefore share one sync: while it runs, the next batch queues up.
+//!
+//! A dedicated thread rather than a tokio task because every step here blocks (sled, fsync), and
+//! because owning the head position and hash in one place makes the chain trivially sequential.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::ops::Range;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+use sled::IVec;
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use crate::error::LedgerError;
+use crate::event::{Event, Hash, NewEvent};
+use crate::ledger::{
+    commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at,
+    Appended, Durable, ExpectedVersion, Head, Trees,
+};
+
+/// Upper bound on events committed in one batch, so one sled transaction stays small.
+const MAX_BATCH_EVENTS: usize = 8_192;
+
+/// The version cache is only a cache: past this many streams it is dropped and refilled lazily.
+const MAX_CACHED_STREAMS: usize = 100_000;
+
+pub(crate) struct Request {
+    pub(crate) stream: String,
+    pub(crate) expected: ExpectedVersion,
+    pub(crate) events: Vec<NewEvent>,
+    pub(crate) idempotency_key: Option<String>,
+    pub(crate) reply: oneshot::Sender<Result<Appended, LedgerError>>,
+}
+
+pub(crate) fn spawn(
+    trees: Arc<Trees>,
+    data_file: File,
+    durable: Arc<Durable>,
+    head: Head,
+    last_at_micros: i64,
+    requests: mpsc::Receiver<Request>,
+) -> Result<JoinHandle<()>, LedgerError> {
+    let writer = Writer {
+        trees,
+        data_file,
+        durable,
+        head,
+        last_at_micros,
+        versions: HashMap::new(),
+        unsynced: false,
+    };
+    Ok(std::thread::Builder::new()
+        .name("ledger-writer".into())
+        .spawn(move || writer.run(requests))?)
+}
+
+struct Writer {
+    trees: Arc<Trees>,
+    data_file: File,
+    durable: Arc<Durable>,
+    /// The last *written* event (durable unless `unsynced`).
+    head: Head,
+    last_at_micros: i64,
+    /// Committed version per stream (a cache over the `streams` tree).
+    versions: HashMap<String, u64>,
+    /// A transaction was applied but its flush or sync failed: the next batch must sync even if
+    /// it writes nothing, and only then may the durable head move past those events.
+    unsynced: bool,
+}
+
+/// What one request in a batch comes to, before the batch commits.
+enum Outcome {
+    /// New events `range` of the batch's event list.
+    Written(Range<usize>),
+    /// The key was used earlier in this same batch: the same events, not written twice.
+    RepeatedInBatch(Range<usize>),
+    /// The key was used by an earlier batch: these events, nothing written.
+    Repeated(Vec<Event>),
+    Refused(LedgerError),
+}
+
+/// The batch being assembled.
+#[derive(Default)]
+struct Batch {
+    events: Vec<Event>,
+    log: Vec<(IVec, IVec)>,
+    streams: Vec<(IVec, IVec)>,
+    idempotency: Vec<(IVec, IVec)>,
+    /// Versions as they will be once this batch commits.
+    versions: HashMap<String, u64>,
+    keys: HashMap<String, Range<usize>>,
+}
+
+impl Writer {
+    fn run(mut self, requests: mpsc::Receiver<Request>) {
+        // `recv` returns queued requests even after every sender is gone, so a shutdown finishes
+        // the writes in flight before the loop ends.
+        while let Ok(first) = requests.recv() {
+            let mut count = first.events.len();
+            let mut batch = vec![first];
+            while count < MAX_BATCH_EVENTS {
+                match requests.try_recv() {
+                    Ok(next) => {
+                        count += next.events.len();
+                        batch.push(next);
+                    }
+                    Err(_) => break,
+                }
+            }
+            self.commit(batch);
+        }
+    }
+
+    fn commit(&mut self, requests: Vec<Request>) {
+        let mut batch = Batch::default();
+        let mut head = self.head;
+        let mut last_at = self.last_at_micros;
+        let now = Utc::now().timestamp_micros();
+        let outcomes: Vec<Outcome> = requests
+            .iter()
+            .map(|r| self.decide(r, &mut batch, &mut head, &mut last_at, now))
+            .collect();
+
+        let result = if batch.log.is_empty() && !self.unsynced {
+            Ok(())
+        } else {
+            self.write(&batch, head)
+        };
+
+        match result {
+            Ok(()) => {
+                self.last_at_micros = last_at;
+                self.merge_versions(batch.versions);
+                // Publish the position before waking subscribers, so a woken reader sees it.
+                self.durable
+                    .position
+                    .store(head.position, Ordering::Release);
+                self.durable.head.send_replace(head);
+                for (request, outcome) in requests.into_iter().zip(outcomes) {
+                    let answer = match outcome {
+                        Outcome::Written(range) => Ok(Appended {
+                            events: batch.events[range].to_vec(),
+                            duplicate: false,
+                        }),
+                        Outcome::RepeatedInBatch(range) => Ok(Appended {
+                            events: batch.events[range].to_vec(),
+                            duplicate: true,
+                        }),
+                        Outcome::Repeated(events) => Ok(Appended {
+                            events,
+                            duplicate: true,
+                        }),
+                        Outcome::Refused(e) => Err(e),
+                    };
+                    // The caller may have gone away (a dropped request); the write stands.
+                    let _ = request.reply.send(answer);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "ledger commit failed; every append in the batch was refused");
+                for request in requests {
+                    let _ = request.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+
+    /// Decides one request against the committed state plus what this batch already holds.
+    fn decide(
+        &mut self,
+        request: &Request,
+        batch: &mut Batch,
+        head: &mut Head,
+        last_at: &mut i64,
+        now: i64,
+    ) -> Outcome {
+        if let Some(key) = &request.idempotency_key {
+            if let Some(range) = batch.keys.get(key) {
+                return Outcome::RepeatedInBatch(range.clone());
+            }
+            match self.earlier_result(key) {
+                Ok(Some(events)) => return Outcome::Repeated(events),
+                Ok(None) => {}
+                Err(e) => return Outcome::Refused(e),
+            }
+        }
+
+        let current = match batch.versions.get(&request.stream) {
+            Some(&v) => v,
+            None => match self.committed_version(&request.stream) {
+                Ok(v) => v,
+                Err(e) => return Outcome::Refused(e),
+            },
+        };
+        if let ExpectedVersion::Exact(expected) = request.expected {
+            if expected != current {
+                return Outcome::Refused(LedgerError::Conflict {
+                    stream: request.stream.clone(),
+                    expected,
+                    actual: current,
+                });
+            }
+        }
+
+        let start = batch.events.len();
+        let first_position = head.position + 1;
+        // Times never go backwards in the log, even if the wall clock does.
+        *last_at = (*last_at).max(now);
+        let at = DateTime::<Utc>::from_timestamp_micros(*last_at).unwrap_or_default();
+        for (i, new) in request.events.iter().enumerate() {
+            let mut event = Event {
+                position: head.position + 1,
+                stream: request.stream.clone(),
+                version: current + 1 + i as u64,
+                id: Uuid::now_v7(),
+                kind: new.kind().to_owned(),
+                at,
+                actor: new.actor().to_owned(),
+                payload: new.payload().to_owned(),
+                prev_hash: head.hash,
+                hash: Hash::default(),
+            };
+            let mut stored = event.encode_stored();
+            event.hash = Hash::chain(&event.prev_hash, &stored[64..]);
+            stored[32..64].copy_from_slice(&event.hash.0);
+            batch.log.push((
+                IVec::from(&event.position.to_be_bytes()[..]),
+                IVec::from(stored),
+            ));
+            batch.streams.push((
+                IVec::from(stream_key(&event.stream, event.version)),
+                IVec::from(&event.position.to_be_bytes()[..]),
+            ));
+            *head = Head {
+                position: event.position,
+                hash: event.hash,
+            };
+            batch.events.push(event);
+        }
+        let count = request.events.len();
+        batch
+            .versions
+            .insert(request.stream.clone(), current + count as u64);
+        let range = start..batch.events.len();
+        if let Some(key) = &request.idempotency_key {
+            batch.idempotency.push((
+                IVec::from(key.as_bytes()),
+                encode_idempotency(first_position, count as u32),
+            ));
+            batch.keys.insert(key.clone(), range.clone());
+        }
+        Outcome::Written(range)
+    }
+
+    /// Writes the batch in one transaction, then makes it durable.
+    fn write(&mut self, batch: &Batch, head: Head) -> Result<(), LedgerError> {
+        if !batch.log.is_empty() {
+            commit_batch(&self.trees, &batch.log, &batch.streams, &batch.idempotency)?;
+            // The transaction is applied in sled's memory: whatever happens to the sync, these
+            // positions are taken, so the writer's own head moves now.
+            self.head = head;
+            self.unsynced = true;
+        }
+        self.trees.db.flush()?;
+        self.data_file.sync_data()?;
+        self.unsynced = false;
+        Ok(())
+    }
+
+    fn merge_versions(&mut self, versions: HashMap<String, u64>) {
+        if self.versions.len() + versions.len() > MAX_CACHED_STREAMS {
+            self.versions.clear();
+        }
+        self.versions.extend(versions);
+    }
+
+    /// The stream's committed version, from the cache or the `streams` tree.
+    fn committed_version(&mut self, stream: &str) -> Result<u64, LedgerError> {
+        if let Some(&v) = self.versions.get(stream) {
+            return Ok(v);
+        }
+        let version = match self
+            .trees
+            .streams
+            .scan_prefix(stream_prefix(stream))
+            .next_back()
+        {
+            Some(item) => {
+                let (key, _) = item?;
+                u64_at(&key, key.len() - 8).unwrap_or(0)
+            }
+            None => 0,
+        };
+        self.versions.insert(stream.to_owned(), version);
+        Ok(version)
+    }
+
+    /// The events an earlier call with this idempotency key committed, if any.
+    fn earlier_result(&self, key: &str) -> Result<Option<Vec<Event>>, LedgerError> {
+        let Some(value) = self.trees.idempotency.get(key.as_bytes())? else {
+            return Ok(None);
+        };
+        let (first, count) = decode_idempotency(&value).ok_or_else(|| LedgerError::Corrupt {
+            position: 0,
+            reason: format!("idempotency entry {key:?} is malformed"),
+        })?;
+        let mut events = Vec::with_capacity(count as usize);
+        for position in first..first + u64::from(count) {
+            let stored = self.trees.log.get(position.to_be_bytes())?.ok_or_else(|| {
+                LedgerError::Corrupt {
+                    position,
+                    reason: format!("idempotency key {key:?} names a missing event"),
+                }
+            })?;
+            events.push(
+                Event::decode_stored(&stored)
+                    .map_err(|reason| LedgerError::Corrupt { position, reason })?,
+            );
+        }
+        Ok(Some(events))
+    }
+}
