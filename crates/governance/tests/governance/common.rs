@@ -71,6 +71,7 @@ pub fn sec(id: &str) -> SectionId {
     SectionId::parse(id).unwrap()
 }
 
+#[derive(Clone)]
 pub struct World {
     pub p: Projections,
     pub log: Vec<(EventMeta, Event)>,
