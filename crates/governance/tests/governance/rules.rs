@@ -681,3 +681,109 @@ fn deadlines_are_moved_by_drafters_submitters_or_the_chief_executive_only() {
         t("2024-06-14T16:00:00Z")
     );
 }
+
+#[test]
+fn only_the_councils_committee_clerk_schedules_its_meeting() {
+    let mut w = ready_plan();
+    let cmd = || PlanCommand::ScheduleMeeting {
+        stage: None,
+        council: cid("derbyshire-dales"),
+        committee: "Governance and Resources Committee".into(),
+        meeting_date: d("2024-07-18"),
+    };
+    assert_eq!(
+        w.act(DD, "nadia-bell", cmd(), "2024-07-01T09:00:00+01:00")
+            .unwrap_err()
+            .code(),
+        "FORBIDDEN"
+    );
+    let events = w
+        .act(DD, "gareth-lowe", cmd(), "2024-07-01T09:00:00+01:00")
+        .unwrap();
+    assert_eq!(events[0].kind(), "MeetingScheduled");
+}
+
+#[test]
+fn only_a_drafter_adopts_a_shared_text_and_only_once_per_revision() {
+    let mut w = World::new();
+    agree_barriers(&mut w, "2024-06-01T10:00:00+01:00");
+    w.act(
+        DD,
+        "nadia-bell",
+        start(DD, "productivity-plan-2024", &["derbyshire-dales"]),
+        "2024-06-01T11:00:00+01:00",
+    )
+    .unwrap();
+    assert_eq!(
+        w.act(
+            DD,
+            "martin-ashby",
+            adopt("barriers"),
+            "2024-06-02T10:00:00+01:00"
+        )
+        .unwrap_err()
+        .code(),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        w.act(
+            DD,
+            "nadia-bell",
+            adopt("achievements"),
+            "2024-06-02T10:00:00+01:00"
+        )
+        .unwrap_err()
+        .code(),
+        "BAD_INPUT"
+    );
+    w.act(
+        DD,
+        "nadia-bell",
+        adopt("barriers"),
+        "2024-06-02T10:00:00+01:00",
+    )
+    .unwrap();
+    assert_eq!(
+        w.act(
+            DD,
+            "nadia-bell",
+            adopt("barriers"),
+            "2024-06-02T10:01:00+01:00"
+        )
+        .unwrap_err()
+        .code(),
+        "CONFLICT"
+    );
+}
+
+#[test]
+fn blockers_say_which_role_at_which_council_so_reminders_can_find_recipients() {
+    let mut w = ready_plan();
+    w.act(
+        DD,
+        "martin-ashby",
+        sign("leadership-team", Role::ChiefExecutive),
+        "2024-06-11T12:00:00+01:00",
+    )
+    .unwrap();
+    let blockers = w.view(DD).blockers;
+    let waiting: Vec<(Role, councilflow_governance::Scope)> = blockers
+        .iter()
+        .flat_map(|b| b.waiting_on.iter().map(|x| (x.role, x.scope.clone())))
+        .collect();
+    let dd = councilflow_governance::Scope::Council(cid("derbyshire-dales"));
+    assert_eq!(
+        waiting,
+        [
+            (Role::ChiefExecutive, dd.clone()),
+            (Role::S151Officer, dd.clone()),
+            (Role::MonitoringOfficer, dd.clone())
+        ]
+    );
+    assert!(blockers
+        .iter()
+        .all(|b| b.stage == Some(sid("report-authorisation"))));
+    // The organisation names the people, deputies included
+    let holders = w.p.organisation().holders(Role::MonitoringOfficer, &dd);
+    assert_eq!(holders.len(), 2);
+}
