@@ -17,6 +17,76 @@
 //! The read side: [`Projections`] (plans, plans by council, shared sections by group, the
 //! organisation) and [`PlanView`] (status, stage statuses, requirements, blockers, deadlines,
 //! lateness) for the API.
+//!
+//! ```
+//! use councilflow_governance::*;
+//!
+//! let workflows = Workflows::load([("note.toml", r#"
+//!     id = "note"
+//!     title = "Note"
+//!     default_route = "main"
+//!     [reminders]
+//!     days_before = [7]
+//!     hour = 9
+//!     overdue_every_days = 1
+//!     escalate_after_days_overdue = 3
+//!     escalate_to = "chief-executive"
+//!     [[sections]]
+//!     id = "body"
+//!     title = "Body"
+//!     [[stages]]
+//!     id = "approval"
+//!     title = "Approval"
+//!     kind = "sign-off"
+//!     roles = ["chief-executive"]
+//!     [[routes]]
+//!     id = "main"
+//!     title = "Main"
+//!     stages = ["approval"]
+//! "#)]).unwrap();
+//! let seed = load_seeds([("org.toml", r#"
+//!     [[councils]]
+//!     id = "ashfield"
+//!     name = "Ashfield District Council"
+//!     [[people]]
+//!     id = "amy"
+//!     name = "Amy"
+//!     email = "amy@example.org"
+//!     roles = [{ role = "drafter", council = "ashfield" }]
+//! "#)]).unwrap();
+//!
+//! let mut projections = Projections::new(workflows);
+//! let now = chrono::Utc::now(); // the server's clock; tests pass a fixed time
+//! let mut position = 0;
+//! let mut commit = |p: &mut Projections, events: Vec<Event>| {
+//!     for event in events {
+//!         // The server appends (event.stream(), event.kind(), event.payload()) to the ledger,
+//!         // then feeds the committed event back:
+//!         position += 1;
+//!         p.apply(&EventMeta { position, recorded_at: now, actor: None }, &event);
+//!     }
+//! };
+//! let org_events = sync_events(projections.organisation(), &seed);
+//! commit(&mut projections, org_events);
+//!
+//! let id = PlanId::parse("note-1").unwrap();
+//! let start = PlanCommand::Start {
+//!     plan: id.clone(),
+//!     workflow: "note".parse().unwrap(),
+//!     councils: vec!["ashfield".parse().unwrap()],
+//!     route: None,
+//!     title: None,
+//!     key_dates: Default::default(),
+//! };
+//! let amy = PersonId::parse("amy").unwrap();
+//! let events = plan::decide(&projections.context(), None, &start, &amy, now).unwrap();
+//! commit(&mut projections, events);
+//!
+//! let view = projections.plan_view(&id).unwrap();
+//! assert_eq!(view.status, PlanStatus::Drafting);
+//! // Nobody holds the chief-executive role at Ashfield in this tiny seed:
+//! assert_eq!(view.blockers[0].code.as_str(), "NO_ROLE_HOLDER");
+//! ```
 
 pub mod blockers;
 pub mod context;
