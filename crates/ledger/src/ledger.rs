@@ -24,6 +24,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::error::LedgerError;
 use crate::event::{check_name, Event, Hash, NewEvent, GENESIS};
+use crate::wal::{Wal, WalBatch};
 use crate::writer::{self, Request};
 
 /// Largest number of events one `append` call may carry.
@@ -95,6 +96,10 @@ impl Trees {
         let db = sled::Config::new()
             .path(&config.path)
             .cache_capacity(config.cache_capacity_bytes)
+            // Durability comes from the write-ahead file; sled's own file is made durable at
+            // checkpoints. sled's periodic flusher would only add device syncs that compete with
+            // the write-ahead fdatasync every acknowledgement waits on.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| match e {
                 // sled wraps the flock failure in an io::Error of its own making; its text is
@@ -156,6 +161,74 @@ pub(crate) fn last_event(log: &Tree) -> Result<Option<Event>, LedgerError> {
     }
 }
 
+/// Replays write-ahead batches that sled does not hold yet (the chain checked on the way), then
+/// checkpoints so the write-ahead file starts empty.
+fn recover(
+    trees: &Trees,
+    data_file: &File,
+    wal: &mut Wal,
+    batches: Vec<WalBatch>,
+) -> Result<(), LedgerError> {
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let mut head = match last_event(&trees.log)? {
+        Some(e) => Head {
+            position: e.position,
+            hash: e.hash,
+        },
+        None => Head {
+            position: 0,
+            hash: GENESIS,
+        },
+    };
+    for batch in batches {
+        let (mut log, mut streams, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for stored in batch.events {
+            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
+                position: head.position + 1,
+                reason: format!("in the write-ahead file: {reason}"),
+            })?;
+            let position = event.position;
+            if position <= head.position {
+                // sled already wrote this one out before the crash; it must be the same bytes.
+                if trees.log.get(position.to_be_bytes())?.as_deref() == Some(&stored[..]) {
+                    continue;
+                }
+                return Err(LedgerError::Corrupt {
+                    position,
+                    reason: "the write-ahead file and the database disagree".into(),
+                });
+            }
+            if position != head.position + 1
+                || event.prev_hash != head.hash
+                || event.computed_hash() != event.hash
+            {
+                return Err(LedgerError::Corrupt {
+                    position,
+                    reason: "the write-ahead file does not chain onto the database".into(),
+                });
+            }
+            streams.push((
+                IVec::from(stream_key(&event.stream, event.version)),
+                IVec::from(&position.to_be_bytes()[..]),
+            ));
+            log.push((IVec::from(&position.to_be_bytes()[..]), IVec::from(stored)));
+            head = Head {
+                position,
+                hash: event.hash,
+            };
+        }
+        for (key, first, count) in batch.keys {
+            keys.push((IVec::from(key), encode_idempotency(first, count)));
+        }
+        commit_batch(trees, &log, &streams, &keys)?;
+    }
+    trees.db.flush()?;
+    data_file.sync_data()?;
+    wal.truncate()
+}
+
 /// A handle on an open ledger. Cheap to clone; every clone shares one writer.
 #[derive(Clone)]
 pub struct Ledger {
@@ -190,13 +263,16 @@ impl Ledger {
                 config.path.display()
             )));
         }
-        // sled keeps the whole log in one file named `db`; a second handle on it lets the writer
-        // call a real fdatasync after sled's own flush (which only uses sync_file_range on Linux
-        // and so leaves the data in the device's write cache; sled issue #1452).
+        // sled keeps the whole log in one file named `db`; a second handle on it lets a
+        // checkpoint call a real fdatasync after sled's own flush (which only uses
+        // sync_file_range on Linux and so leaves the data in the device's write cache; sled
+        // issue #1452).
         let data_file = File::open(config.path.join("db"))?;
+        let (mut wal, batches) = Wal::open(&config.path)?;
         // Make the files' directory entries durable too, once, so a crash right after creating a
         // new data folder cannot lose the file names.
         File::open(&config.path)?.sync_all()?;
+        recover(&trees, &data_file, &mut wal, batches)?;
 
         let last = last_event(&trees.log)?;
         let head = match &last {
@@ -230,6 +306,7 @@ impl Ledger {
         let writer = writer::spawn(
             trees.clone(),
             data_file,
+            wal,
             durable.clone(),
             head,
             last_at_micros,

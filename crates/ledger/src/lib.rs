@@ -19,6 +19,7 @@ mod event;
 mod export;
 mod ledger;
 mod verify;
+mod wal;
 mod writer;
 
 pub use error::LedgerError;

@@ -2,9 +2,11 @@
 //!
 //! One OS thread owns every write. It takes the first queued append, drains whatever else is
 //! queued behind it, decides each request (idempotency, expected version), chains and hashes the
-//! new events, writes the whole batch in one sled transaction across the trees, flushes sled, calls
-//! `fdatasync` on sled's data file once, and only then answers everyone in the batch. Concurrent
-//! writers therefore share one sync: while it runs, the next batch queues up.
+//! new events, appends the whole batch to the write-ahead file with one `fdatasync` (see
+//! `wal.rs`) while an applier thread applies it to sled in one transaction across the trees, and
+//! only when both are done answers everyone in the batch. Concurrent writers therefore share one sync: while it runs, the next
+//! batch queues up. Every few MiB, after answering, it checkpoints: sled flush, `fdatasync` of
+//! sled's data file, and an empty write-ahead file.
 //!
 //! A dedicated thread rather than a tokio task because every step here blocks (sled, fsync), and
 //! because owning the head position and hash in one place makes the chain trivially sequential.
@@ -27,6 +29,7 @@ use crate::ledger::{
     commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at,
     Appended, Durable, ExpectedVersion, Head, Trees,
 };
+use crate::wal::{Wal, WalError, CHECKPOINT_BYTES};
 
 /// Upper bound on events committed in one batch, so one sled transaction stays small.
 const MAX_BATCH_EVENTS: usize = 8_192;
@@ -45,19 +48,22 @@ pub(crate) struct Request {
 pub(crate) fn spawn(
     trees: Arc<Trees>,
     data_file: File,
+    wal: Wal,
     durable: Arc<Durable>,
     head: Head,
     last_at_micros: i64,
     requests: mpsc::Receiver<Request>,
 ) -> Result<JoinHandle<()>, LedgerError> {
     let writer = Writer {
+        applier: Applier::spawn(trees.clone())?,
         trees,
         data_file,
+        wal,
         durable,
         head,
         last_at_micros,
         versions: HashMap::new(),
-        unsynced: false,
+        stopped: None,
     };
     Ok(std::thread::Builder::new()
         .name("ledger-writer".into())
@@ -67,15 +73,18 @@ pub(crate) fn spawn(
 struct Writer {
     trees: Arc<Trees>,
     data_file: File,
+    wal: Wal,
+    applier: Applier,
     durable: Arc<Durable>,
-    /// The last *written* event (durable unless `unsynced`).
+    /// The last committed event.
     head: Head,
     last_at_micros: i64,
     /// Committed version per stream (a cache over the `streams` tree).
     versions: HashMap<String, u64>,
-    /// A transaction was applied but its flush or sync failed: the next batch must sync even if
-    /// it writes nothing, and only then may the durable head move past those events.
-    unsynced: bool,
+    /// Set when the write-ahead file and sled may disagree (a failure after the sync, or a
+    /// write-ahead file that could not be cut back): every later append is refused until the
+    /// ledger is reopened, which recovers from the write-ahead file.
+    stopped: Option<LedgerError>,
 }
 
 /// What one request in a batch comes to, before the batch commits.
@@ -119,9 +128,28 @@ impl Writer {
             }
             self.commit(batch);
         }
+        if let Err(e) = self.checkpoint() {
+            tracing::error!(error = %e, "final checkpoint failed; the next open recovers");
+        }
+    }
+
+    /// Makes sled's own file hold everything, then empties the write-ahead file.
+    fn checkpoint(&mut self) -> Result<(), LedgerError> {
+        if self.stopped.is_some() || self.wal.len() == 0 {
+            return Ok(());
+        }
+        self.trees.db.flush()?;
+        self.data_file.sync_data()?;
+        self.wal.truncate()
     }
 
     fn commit(&mut self, requests: Vec<Request>) {
+        if let Some(e) = &self.stopped {
+            for request in requests {
+                let _ = request.reply.send(Err(e.clone()));
+            }
+            return;
+        }
         let mut batch = Batch::default();
         let mut head = self.head;
         let mut last_at = self.last_at_micros;
@@ -131,10 +159,10 @@ impl Writer {
             .map(|r| self.decide(r, &mut batch, &mut head, &mut last_at, now))
             .collect();
 
-        let result = if batch.log.is_empty() && !self.unsynced {
+        let result = if batch.log.is_empty() {
             Ok(())
         } else {
-            self.write(&batch, head)
+            self.write(&mut batch, head)
         };
 
         match result {
@@ -164,6 +192,12 @@ impl Writer {
                     };
                     // The caller may have gone away (a dropped request); the write stands.
                     let _ = request.reply.send(answer);
+                }
+                if self.wal.len() >= CHECKPOINT_BYTES {
+                    if let Err(e) = self.checkpoint() {
+                        // Harmless for durability: the write-ahead file keeps everything.
+                        tracing::warn!(error = %e, "checkpoint failed; will retry");
+                    }
                 }
             }
             Err(e) => {
@@ -262,19 +296,42 @@ impl Writer {
         Outcome::Written(range)
     }
 
-    /// Writes the batch in one transaction, then makes it durable.
-    fn write(&mut self, batch: &Batch, head: Head) -> Result<(), LedgerError> {
-        if !batch.log.is_empty() {
-            commit_batch(&self.trees, &batch.log, &batch.streams, &batch.idempotency)?;
-            // The transaction is applied in sled's memory: whatever happens to the sync, these
-            // positions are taken, so the writer's own head moves now.
-            self.head = head;
-            self.unsynced = true;
+    /// Makes the batch durable in the write-ahead file and applies it to sled's memory meanwhile.
+    fn write(&mut self, batch: &mut Batch, head: Head) -> Result<(), LedgerError> {
+        match self.wal.write(&batch.log, &batch.idempotency) {
+            Ok(()) => {}
+            // Nothing reached the file or sled: later appends may well succeed (a full disk
+            // that is freed, say).
+            Err(WalError::Failed(e)) => return Err(e),
+            Err(WalError::Stuck(e)) => return Err(self.stop(e)),
         }
-        self.trees.db.flush()?;
-        self.data_file.sync_data()?;
-        self.unsynced = false;
-        Ok(())
+        // The applier works while this thread waits on the device. Readers cannot see the batch
+        // yet: they stop at the durable head, which moves only after both succeed.
+        self.applier.start(Writes {
+            log: std::mem::take(&mut batch.log),
+            streams: std::mem::take(&mut batch.streams),
+            idempotency: std::mem::take(&mut batch.idempotency),
+        });
+        let synced = self.wal.sync();
+        let applied = self.applier.finish();
+        match (synced, applied) {
+            (Ok(()), Ok(())) => {
+                self.head = head;
+                Ok(())
+            }
+            // Either sled now holds events whose durability is unknown, or the write-ahead file
+            // holds a batch sled lacks. Both are settled by recovery at the next open; until
+            // then these positions must not be handed out again.
+            (Err(e), _) | (Ok(()), Err(e)) => Err(self.stop(e)),
+        }
+    }
+
+    /// Refuses every later append until the ledger is reopened (and recovers).
+    fn stop(&mut self, e: LedgerError) -> LedgerError {
+        self.stopped = Some(LedgerError::Storage(format!(
+            "writes stopped after a storage failure ({e}); restart councilflow to recover"
+        )));
+        e
     }
 
     fn merge_versions(&mut self, versions: HashMap<String, u64>) {
@@ -328,5 +385,67 @@ impl Writer {
             );
         }
         Ok(Some(events))
+    }
+}
+
+/// One batch's writes to the three trees.
+struct Writes {
+    log: Vec<(IVec, IVec)>,
+    streams: Vec<(IVec, IVec)>,
+    idempotency: Vec<(IVec, IVec)>,
+}
+
+/// A thread that applies a batch to sled while the writer waits on `fdatasync`. The writer starts
+/// the device wait itself and only then collects the applier's answer, which is usually ready by
+/// then: no thread wake-up lies on the path from write to acknowledgement.
+struct Applier {
+    requests: Option<mpsc::Sender<Writes>>,
+    done: mpsc::Receiver<Result<(), LedgerError>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Applier {
+    fn spawn(trees: Arc<Trees>) -> Result<Applier, LedgerError> {
+        let (requests, inbox) = mpsc::channel::<Writes>();
+        let (reply, done) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("ledger-apply".into())
+            .spawn(move || {
+                for w in inbox {
+                    let result = commit_batch(&trees, &w.log, &w.streams, &w.idempotency);
+                    if reply.send(result).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Applier {
+            requests: Some(requests),
+            done,
+            thread: Some(thread),
+        })
+    }
+
+    fn start(&self, writes: Writes) {
+        // If the thread is gone, `finish` reports it.
+        if let Some(requests) = &self.requests {
+            let _ = requests.send(writes);
+        }
+    }
+
+    fn finish(&self) -> Result<(), LedgerError> {
+        self.done.recv().unwrap_or_else(|_| {
+            Err(LedgerError::Storage(
+                "the sled applier thread is gone".into(),
+            ))
+        })
+    }
+}
+
+impl Drop for Applier {
+    fn drop(&mut self) {
+        self.requests.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }

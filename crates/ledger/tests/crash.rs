@@ -47,6 +47,7 @@ fn every_acknowledged_event_survives_sigkill_and_the_chain_verifies() {
         .unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
     let mut acked: BTreeMap<u64, Ack> = BTreeMap::new();
+    let mut recovered_rounds = 0;
     let mut rng = fastrand::Rng::with_seed(
         std::env::var("LEDGER_CRASH_SEED")
             .ok()
@@ -94,6 +95,9 @@ fn every_acknowledged_event_survives_sigkill_and_the_chain_verifies() {
             acked.insert(position, ack);
         }
 
+        // A non-empty write-ahead file means this reopen must recover batches sled never wrote.
+        let wal_bytes = std::fs::metadata(dir.path().join("ledger.wal")).map_or(0, |m| m.len());
+        recovered_rounds += usize::from(wal_bytes > 0);
         let ledger = Ledger::open(Config::new(dir.path()))
             .unwrap_or_else(|e| panic!("round {round}: reopening after SIGKILL failed: {e}"));
         let report = ledger
@@ -122,4 +126,8 @@ fn every_acknowledged_event_survives_sigkill_and_the_chain_verifies() {
         ledger.shutdown();
     }
     assert!(!acked.is_empty());
+    assert!(
+        recovered_rounds > 0,
+        "no round left a write-ahead file to recover: the test did not exercise recovery"
+    );
 }

@@ -467,3 +467,25 @@ fn import_refuses_a_folder_that_is_not_empty() {
         Err(LedgerError::Invalid(_))
     ));
 }
+
+#[test]
+fn a_torn_write_ahead_tail_is_dropped_and_the_log_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let ledger = open(&dir);
+        fill(&ledger, 5);
+        ledger.shutdown();
+    }
+    // A crash in the middle of an append leaves a partial record behind.
+    let wal = dir.path().join("ledger.wal");
+    let mut bytes = std::fs::read(&wal).unwrap();
+    bytes.extend_from_slice(&[0x43, 0x46, 0x57, 0x41, 0, 0, 1, 0, 9, 9, 9]);
+    std::fs::write(&wal, bytes).unwrap();
+    let ledger = open(&dir);
+    assert_eq!(ledger.verify().unwrap().events, 10);
+    let next = ledger
+        .append_blocking("s0", ExpectedVersion::Any, vec![event("A", 1)], None)
+        .unwrap();
+    assert_eq!(next.events[0].position, 11);
+    assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+}
