@@ -1,3 +1,10 @@
-//! The GraphQL API (async-graphql): queries, mutations and subscriptions over the ledger and the
-//! governance engine, authentication and error codes. Only this crate knows GraphQL. Filled by the
-//! server issue.
+//! The API of councilflow: the GraphQL schema (`graphql`, the only module that knows GraphQL) and
+//! the service it calls (`service`: the ledger and the governance engine wired together), plus
+//! bearer tokens (`tokens`).
+
+pub mod graphql;
+pub mod service;
+pub mod tokens;
+
+pub use service::{Service, ServiceError, Settings, StartError, Written};
+pub use tokens::TokenStore;

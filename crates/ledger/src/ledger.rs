@@ -529,6 +529,26 @@ impl Ledger {
         &self.inner.trees
     }
 
+    /// The events an earlier append with this idempotency key committed, if any (and durable).
+    pub fn idempotent_result(&self, key: &str) -> Result<Option<Vec<Event>>, LedgerError> {
+        let Some(value) = self.inner.trees.idempotency.get(key.as_bytes())? else {
+            return Ok(None);
+        };
+        let (first, count) = decode_idempotency(&value).ok_or_else(|| LedgerError::Corrupt {
+            position: 0,
+            reason: format!("idempotency entry {key:?} is malformed"),
+        })?;
+        let mut events = Vec::with_capacity(count as usize);
+        for position in first..first + u64::from(count) {
+            match self.event(position)? {
+                Some(event) => events.push(event),
+                // Not durable yet: as far as readers know, the first call has not happened.
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(events))
+    }
+
     /// The idempotency keys in use: first position -> (key, event count).
     pub(crate) fn idempotency_index(&self) -> Result<HashMap<u64, (String, u32)>, LedgerError> {
         let mut out = HashMap::new();

@@ -1,10 +1,9 @@
-//! The `councilflow` binary. The server (`serve`) and its commands arrive with the server issue;
-//! until then this only says so.
+//! The `councilflow` binary: parses the command line and hands over to the library.
 
-fn main() {
-    eprintln!(
-        "councilflow: the GraphQL server is not built yet; the ledger and governance crates are \
-         (see README.md)"
-    );
-    std::process::exit(2);
+// The projections and the ledger allocate many small objects; mimalloc keeps that cheap.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> std::process::ExitCode {
+    councilflow_server::cli::main()
 }

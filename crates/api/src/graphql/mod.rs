@@ -1,0 +1,241 @@
+//! The GraphQL schema: the contract's core (`../shared/contract/core.graphql`) and its extensions.
+//!
+//! This is the only module that knows GraphQL. Resolvers turn arguments into governance commands
+//! or reads on the [`Service`], and every error leaves with an `extensions.code` from the contract
+//! (`INTERNAL` for the opaque rest). Limits are enforced before execution (aliases, batch size)
+//! and by async-graphql's validation (depth, complexity, directives), each refused as `BAD_INPUT`
+//! naming the limit.
+
+mod mutation;
+mod objects;
+mod query;
+mod scalars;
+mod subscription;
+
+use async_graphql::{
+    BatchRequest, BatchResponse, Error, ErrorExtensions, Request, Response, Schema as GqlSchema,
+    ServerError,
+};
+use councilflow_governance::PersonId;
+
+use crate::service::{Service, ServiceError};
+
+pub use mutation::MutationRoot;
+pub use query::QueryRoot;
+pub use subscription::SubscriptionRoot;
+
+/// The served schema.
+pub type Schema = GqlSchema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// Limits every request is held to; each is named in the error that enforces it.
+pub mod limits {
+    /// Largest request body, in bytes.
+    pub const BODY_BYTES: usize = 256 * 1024;
+    /// Deepest selection nesting.
+    pub const DEPTH: usize = 12;
+    /// Largest query complexity (one per field, multiplied through lists with `first`).
+    pub const COMPLEXITY: usize = 5_000;
+    /// Most aliases in one operation document.
+    pub const ALIASES: usize = 30;
+    /// Most operations in one batch.
+    pub const BATCH: usize = 10;
+    /// Most directives on one field.
+    pub const DIRECTIVES_PER_FIELD: usize = 3;
+    /// Largest section text, in bytes of UTF-8.
+    pub const SECTION_TEXT_BYTES: usize = 32 * 1024;
+    /// Largest other free text (title, comment, reason, minute reference, URL), in characters.
+    pub const SHORT_TEXT_CHARS: usize = 2_000;
+    /// Largest page (`first`).
+    pub const PAGE: i32 = 500;
+}
+
+/// Who is asking: resolved from the `Authorization` header before execution.
+#[derive(Clone, Debug)]
+pub enum Viewer {
+    Person(PersonId),
+    /// No `Authorization` header.
+    Anonymous,
+    /// A header that did not authenticate, with the reason.
+    Rejected(String),
+}
+
+impl Viewer {
+    /// From an `Authorization` header value, if any.
+    pub fn from_header(service: &Service, header: Option<&str>) -> Viewer {
+        match header {
+            None => Viewer::Anonymous,
+            Some(value) => match value.strip_prefix("Bearer ") {
+                None => {
+                    Viewer::Rejected("the Authorization header must be `Bearer <token>`".into())
+                }
+                Some(token) => match service.authenticate(token.trim()) {
+                    Ok(person) => Viewer::Person(person),
+                    Err(e) => Viewer::Rejected(e.to_string()),
+                },
+            },
+        }
+    }
+}
+
+/// The signed-in person, or `UNAUTHENTICATED`.
+pub(crate) fn viewer(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<PersonId> {
+    match ctx.data_opt::<Viewer>() {
+        Some(Viewer::Person(p)) => Ok(p.clone()),
+        Some(Viewer::Rejected(why)) => {
+            Err(service_error(ServiceError::Unauthenticated(why.clone())))
+        }
+        _ => Err(service_error(ServiceError::Unauthenticated(
+            "sign in: send `Authorization: Bearer <token>` (get a token with `councilflow token \
+             --person ID`)"
+                .into(),
+        ))),
+    }
+}
+
+pub(crate) fn service<'a>(ctx: &async_graphql::Context<'a>) -> &'a Service {
+    // Safe: `build_schema` always registers the service.
+    ctx.data_unchecked::<Service>()
+}
+
+/// A service error as a GraphQL error with its code.
+pub(crate) fn service_error(e: ServiceError) -> Error {
+    let message = match &e {
+        ServiceError::Internal => {
+            "internal error: the server could not complete this; its log has the cause".to_owned()
+        }
+        other => other.to_string(),
+    };
+    let code = e.code();
+    Error::new(message).extend_with(|_, ext| ext.set("code", code))
+}
+
+pub(crate) fn bad_input(message: impl Into<String>) -> Error {
+    service_error(ServiceError::BadInput(message.into()))
+}
+
+/// Builds the schema with its limits and the service.
+pub fn build_schema(service: Service) -> Schema {
+    GqlSchema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .data(service)
+        .limit_depth(limits::DEPTH)
+        .limit_complexity(limits::COMPLEXITY)
+        .limit_recursive_depth(limits::DEPTH * 2)
+        .limit_directives(limits::DIRECTIVES_PER_FIELD)
+        .finish()
+}
+
+/// The SDL of the served schema (what `schema.graphql` holds).
+pub fn sdl() -> String {
+    GqlSchema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        .finish()
+        .sdl()
+}
+
+/// Runs a request or batch: limits first, then execution with the viewer, then every error
+/// without a code (parse and validation errors) gets `BAD_INPUT`.
+pub async fn execute(schema: &Schema, batch: BatchRequest, viewer: Viewer) -> BatchResponse {
+    match batch {
+        BatchRequest::Single(request) => {
+            BatchResponse::Single(execute_one(schema, request, viewer).await)
+        }
+        BatchRequest::Batch(requests) => {
+            if requests.len() > limits::BATCH {
+                return BatchResponse::Single(refusal(format!(
+                    "a batch may hold at most {} operations; this one has {}",
+                    limits::BATCH,
+                    requests.len()
+                )));
+            }
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(execute_one(schema, request, viewer.clone()).await);
+            }
+            BatchResponse::Batch(responses)
+        }
+    }
+}
+
+async fn execute_one(schema: &Schema, request: Request, viewer: Viewer) -> Response {
+    if let Err(message) = check_aliases(&request.query) {
+        return refusal(message);
+    }
+    let mut response = schema.execute(request.data(viewer)).await;
+    for error in &mut response.errors {
+        coded(error);
+    }
+    response
+}
+
+/// A response that refuses the whole request with `BAD_INPUT`.
+pub fn refusal(message: String) -> Response {
+    let mut error = ServerError::new(message, None);
+    coded(&mut error);
+    Response::from_errors(vec![error])
+}
+
+/// Gives a code to an error that has none, and names the limit in async-graphql's own messages.
+fn coded(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    if error.message.contains("nested too deep") {
+        error.message = format!(
+            "the query is nested deeper than the limit of {}",
+            limits::DEPTH
+        );
+    } else if error.message.contains("too complex") {
+        error.message = format!(
+            "the query's complexity is over the limit of {} (ask for fewer fields or smaller pages)",
+            limits::COMPLEXITY
+        );
+    } else if error.message.contains("directives") {
+        error.message = format!(
+            "{} (the limit is {} directives per field)",
+            error.message,
+            limits::DIRECTIVES_PER_FIELD
+        );
+    }
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", "BAD_INPUT");
+}
+
+/// Counts aliases in the document; refuses more than [`limits::ALIASES`]. A document that does not
+/// parse is left to async-graphql, which reports the syntax error.
+fn check_aliases(query: &str) -> Result<(), String> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => count(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return Ok(());
+    };
+    let mut aliases = 0;
+    for (_, operation) in document.operations.iter() {
+        aliases += count(&operation.node.selection_set.node);
+    }
+    for fragment in document.fragments.values() {
+        aliases += count(&fragment.node.selection_set.node);
+    }
+    if aliases > limits::ALIASES {
+        return Err(format!(
+            "the query uses {aliases} aliases; the limit is {}",
+            limits::ALIASES
+        ));
+    }
+    Ok(())
+}

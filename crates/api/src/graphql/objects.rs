@@ -1,0 +1,916 @@
+//! The output types. Each wraps an owned snapshot taken under the service's read lock, so no
+//! resolver holds the lock across an `.await`; nested fields take it again briefly.
+
+use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use councilflow_governance::{
+    self as gov, CouncilId, Decision as GovDecision, GroupId, PersonId, Plan,
+    PlanStatus as GovPlanStatus, PlanView, Projections, Scope, StageKind as GovStageKind,
+    StageStatus as GovStageStatus,
+};
+use councilflow_ledger as ledger;
+
+use super::scalars::Date;
+use super::{bad_input, limits, service, service_error};
+use crate::service::ServiceError;
+
+pub(crate) fn int(n: u64) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// `first` checked against the page limit.
+pub(crate) fn page_size(first: Option<i32>, default: i32) -> Result<usize> {
+    let first = first.unwrap_or(default);
+    if !(0..=limits::PAGE).contains(&first) {
+        return Err(bad_input(format!(
+            "first must be between 0 and {} (the page size limit); it was {first}",
+            limits::PAGE
+        )));
+    }
+    Ok(first as usize)
+}
+
+/// An event cursor is the event's global position, as text.
+pub(crate) fn parse_cursor(after: Option<&str>) -> Result<u64> {
+    match after {
+        None => Ok(0),
+        Some(text) => text
+            .parse::<u64>()
+            .map_err(|_| bad_input(format!("{text:?} is not an event cursor"))),
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum StageKind {
+    SignOff,
+    Committee,
+    Submission,
+    Publication,
+}
+
+impl From<GovStageKind> for StageKind {
+    fn from(k: GovStageKind) -> Self {
+        match k {
+            GovStageKind::SignOff => StageKind::SignOff,
+            GovStageKind::Committee => StageKind::Committee,
+            GovStageKind::Submission => StageKind::Submission,
+            GovStageKind::Publication => StageKind::Publication,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum PlanStatus {
+    Drafting,
+    InApproval,
+    Approved,
+    Submitted,
+    Published,
+}
+
+impl From<GovPlanStatus> for PlanStatus {
+    fn from(s: GovPlanStatus) -> Self {
+        match s {
+            GovPlanStatus::Drafting => PlanStatus::Drafting,
+            GovPlanStatus::InApproval => PlanStatus::InApproval,
+            GovPlanStatus::Approved => PlanStatus::Approved,
+            GovPlanStatus::Submitted => PlanStatus::Submitted,
+            GovPlanStatus::Published => PlanStatus::Published,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum StageStatus {
+    /// Earlier stages are not complete yet.
+    Waiting,
+    /// Acts on this stage are accepted now.
+    Open,
+    Complete,
+    /// It was complete, and a later edit made its approvals stale.
+    Stale,
+}
+
+impl From<GovStageStatus> for StageStatus {
+    fn from(s: GovStageStatus) -> Self {
+        match s {
+            GovStageStatus::Waiting => StageStatus::Waiting,
+            GovStageStatus::Open => StageStatus::Open,
+            GovStageStatus::Complete => StageStatus::Complete,
+            GovStageStatus::Stale => StageStatus::Stale,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum Decision {
+    Approved,
+    ApprovedWithDelegatedAmendments,
+    Deferred,
+    Rejected,
+}
+
+impl From<GovDecision> for Decision {
+    fn from(d: GovDecision) -> Self {
+        match d {
+            GovDecision::Approved => Decision::Approved,
+            GovDecision::ApprovedWithDelegatedAmendments => {
+                Decision::ApprovedWithDelegatedAmendments
+            }
+            GovDecision::Deferred => Decision::Deferred,
+            GovDecision::Rejected => Decision::Rejected,
+        }
+    }
+}
+
+impl From<Decision> for GovDecision {
+    fn from(d: Decision) -> Self {
+        match d {
+            Decision::Approved => GovDecision::Approved,
+            Decision::ApprovedWithDelegatedAmendments => {
+                GovDecision::ApprovedWithDelegatedAmendments
+            }
+            Decision::Deferred => GovDecision::Deferred,
+            Decision::Rejected => GovDecision::Rejected,
+        }
+    }
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+pub enum ReminderStatus {
+    Scheduled,
+    Sent,
+    Failed,
+    Cancelled,
+}
+
+// ---- organisation ----
+
+pub struct Person(pub gov::Person);
+
+#[Object]
+impl Person {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> String {
+        self.0.email.to_string()
+    }
+    async fn roles(&self) -> Vec<RoleAssignment> {
+        self.0
+            .roles
+            .iter()
+            .map(|a| RoleAssignment(a.clone()))
+            .collect()
+    }
+}
+
+pub struct RoleAssignment(pub gov::RoleAssignment);
+
+#[Object]
+impl RoleAssignment {
+    async fn role(&self) -> &str {
+        self.0.role.as_str()
+    }
+    async fn council(&self, ctx: &Context<'_>) -> Option<Council> {
+        match &self.0.scope {
+            Scope::Council(id) => council(ctx, id),
+            Scope::Group(_) => None,
+        }
+    }
+    async fn group(&self, ctx: &Context<'_>) -> Option<Group> {
+        match &self.0.scope {
+            Scope::Group(id) => group(ctx, id),
+            Scope::Council(_) => None,
+        }
+    }
+    /// True when this person acts as a deputy for the role (recorded on every act).
+    async fn deputy(&self) -> bool {
+        self.0.deputy
+    }
+}
+
+pub(crate) fn council(ctx: &Context<'_>, id: &CouncilId) -> Option<Council> {
+    let state = service(ctx).read();
+    state
+        .projections
+        .organisation()
+        .council(id)
+        .cloned()
+        .map(Council)
+}
+
+pub(crate) fn group(ctx: &Context<'_>, id: &GroupId) -> Option<Group> {
+    let state = service(ctx).read();
+    state
+        .projections
+        .organisation()
+        .group(id)
+        .cloned()
+        .map(Group)
+}
+
+pub(crate) fn person(ctx: &Context<'_>, id: &PersonId) -> Option<Person> {
+    let state = service(ctx).read();
+    state
+        .projections
+        .organisation()
+        .person(id)
+        .cloned()
+        .map(Person)
+}
+
+/// A council or person named in a record that is not in the organisation any more still shows:
+/// the record is what was signed.
+fn council_or_placeholder(ctx: &Context<'_>, id: &CouncilId) -> Council {
+    council(ctx, id).unwrap_or_else(|| {
+        Council(gov::Council {
+            id: id.clone(),
+            name: id.to_string(),
+            route: None,
+        })
+    })
+}
+
+fn person_or_placeholder(ctx: &Context<'_>, id: &PersonId) -> Person {
+    person(ctx, id).unwrap_or_else(|| {
+        Person(gov::Person {
+            id: id.clone(),
+            name: id.to_string(),
+            email: gov::EmailAddress::parse("unknown@example.org").expect("a valid address"),
+            roles: Default::default(),
+        })
+    })
+}
+
+pub struct Council(pub gov::Council);
+
+#[Object]
+impl Council {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// The governance route this council follows by default.
+    async fn route(&self) -> Option<String> {
+        self.0.route.as_ref().map(|r| r.to_string())
+    }
+    async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
+        let state = service(ctx).read();
+        state
+            .projections
+            .organisation()
+            .groups_of(&self.0.id)
+            .into_iter()
+            .cloned()
+            .map(Group)
+            .collect()
+    }
+    async fn plans(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PlanConnection> {
+        plan_connection(ctx, Some(&self.0.id), first, after)
+    }
+}
+
+pub struct Group(pub gov::Group);
+
+#[Object]
+impl Group {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn members(&self, ctx: &Context<'_>) -> Vec<Council> {
+        self.0
+            .members
+            .iter()
+            .map(|c| council_or_placeholder(ctx, c))
+            .collect()
+    }
+    async fn shared_sections(&self, ctx: &Context<'_>) -> Vec<SharedSection> {
+        let state = service(ctx).read();
+        state
+            .projections
+            .shared_sections_of_group(&self.0.id)
+            .into_iter()
+            .cloned()
+            .map(SharedSection)
+            .collect()
+    }
+}
+
+// ---- workflows ----
+
+pub struct Workflow(pub gov::Workflow);
+
+#[Object]
+impl Workflow {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn sections(&self) -> Vec<SectionDefinition> {
+        self.0
+            .sections
+            .iter()
+            .cloned()
+            .map(SectionDefinition)
+            .collect()
+    }
+    /// The default route; a council may follow another route of the same workflow.
+    async fn stages(&self) -> Vec<StageDefinition> {
+        self.0
+            .default_stages()
+            .into_iter()
+            .cloned()
+            .map(StageDefinition)
+            .collect()
+    }
+    /// Every route of the workflow, each with its stages in order.
+    async fn routes(&self) -> Vec<Route> {
+        self.0
+            .routes
+            .iter()
+            .map(|r| Route {
+                id: ID(r.id.to_string()),
+                title: r.title.clone(),
+                stages: self
+                    .0
+                    .route_stages(&r.id)
+                    .into_iter()
+                    .cloned()
+                    .map(StageDefinition)
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Route {
+    id: ID,
+    title: String,
+    stages: Vec<StageDefinition>,
+}
+
+pub struct SectionDefinition(pub gov::SectionDefinition);
+
+#[Object]
+impl SectionDefinition {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn theme(&self) -> Option<&str> {
+        self.0.theme.as_deref()
+    }
+    async fn shared(&self) -> bool {
+        self.0.shared
+    }
+}
+
+pub struct StageDefinition(pub gov::StageDefinition);
+
+#[Object]
+impl StageDefinition {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+    async fn kind(&self) -> StageKind {
+        self.0.kind.into()
+    }
+    async fn required_roles(&self) -> Vec<String> {
+        self.0.roles.iter().map(|r| r.as_str().to_owned()).collect()
+    }
+}
+
+// ---- plans ----
+
+/// A plan as it is now, or as it stood at `as_of`.
+pub struct PlanObject {
+    pub view: PlanView,
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+impl PlanObject {
+    pub(crate) fn now(projections: &Projections, plan: &Plan) -> Option<PlanObject> {
+        projections
+            .plan_view(&plan.id)
+            .map(|view| PlanObject { view, as_of: None })
+    }
+}
+
+#[Object(name = "Plan")]
+impl PlanObject {
+    async fn id(&self) -> ID {
+        ID(self.view.plan.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.view.plan.title
+    }
+    async fn workflow(&self, ctx: &Context<'_>) -> Result<Workflow> {
+        let state = service(ctx).read();
+        state
+            .projections
+            .workflows()
+            .get(&self.view.plan.workflow)
+            .cloned()
+            .map(Workflow)
+            .ok_or_else(|| service_error(ServiceError::Internal))
+    }
+    /// The route this plan follows.
+    async fn route(&self) -> String {
+        self.view.plan.route.to_string()
+    }
+    async fn councils(&self, ctx: &Context<'_>) -> Vec<Council> {
+        self.view
+            .plan
+            .councils
+            .iter()
+            .map(|c| council_or_placeholder(ctx, c))
+            .collect()
+    }
+    async fn status(&self) -> PlanStatus {
+        self.view.status.into()
+    }
+    /// Content revision: goes up by one on every section change; sign-offs bind to it.
+    async fn revision(&self) -> i32 {
+        int(self.view.plan.revision)
+    }
+    /// SHA-256 of the plan's content (what a submission records).
+    async fn content_hash(&self) -> String {
+        self.view.plan.content_hash()
+    }
+    async fn sections(&self) -> Vec<Section> {
+        self.view
+            .plan
+            .sections
+            .iter()
+            .map(|s| Section(s.clone(), self.view.plan.workflow.clone()))
+            .collect()
+    }
+    async fn stages(&self, ctx: &Context<'_>) -> Vec<Stage> {
+        let state = service(ctx).read();
+        let Some(workflow) = state.projections.workflows().get(&self.view.plan.workflow) else {
+            return Vec::new();
+        };
+        self.view
+            .stages
+            .iter()
+            .map(|s| Stage::new(&self.view, workflow, s))
+            .collect()
+    }
+    /// The first stage that is not complete; null when every stage is complete.
+    async fn current_stage(&self, ctx: &Context<'_>) -> Option<Stage> {
+        let id = self.view.current_stage.as_ref()?;
+        let state = service(ctx).read();
+        let workflow = state
+            .projections
+            .workflows()
+            .get(&self.view.plan.workflow)?;
+        let stage = self.view.stages.iter().find(|s| &s.id == id)?;
+        Some(Stage::new(&self.view, workflow, stage))
+    }
+    async fn blockers(&self) -> Vec<Blocker> {
+        self.view
+            .blockers
+            .iter()
+            .map(|b| Blocker {
+                stage: b.stage.as_ref().map(|s| ID(s.to_string())),
+                code: b.code.as_str().to_owned(),
+                message: b.message.clone(),
+            })
+            .collect()
+    }
+    async fn deadline(&self) -> Option<DateTime<Utc>> {
+        self.view.submission_deadline
+    }
+    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
+        self.view.submitted_at
+    }
+    async fn late(&self) -> bool {
+        self.view.late
+    }
+    /// Where the plan is published, once it is.
+    async fn published_url(&self) -> Option<&str> {
+        self.view.plan.publication.as_ref().map(|p| p.url.as_str())
+    }
+    /// Reminders sent, failed and scheduled for this plan.
+    async fn reminders(&self) -> Vec<Reminder> {
+        // Filled by the reminders issue, which records reminders in the ledger.
+        Vec::new()
+    }
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        #[graphql(default = 100)] first: Option<i32>,
+    ) -> Result<EventConnection> {
+        let first = page_size(first, 100)?;
+        let after = parse_cursor(after.as_deref())?;
+        let stream = gov::streams::plan(&self.view.plan.id);
+        let events = service(ctx)
+            .ledger()
+            .read_stream(&stream, 1, usize::MAX)
+            .map_err(|e| service_error(e.into()))?;
+        let mut events: Vec<ledger::Event> = events
+            .into_iter()
+            .filter(|e| e.position > after)
+            .filter(|e| self.as_of.is_none_or(|t| e.at <= t))
+            .collect();
+        let has_next = events.len() > first;
+        events.truncate(first);
+        Ok(EventConnection::new(events, has_next))
+    }
+}
+
+pub struct Stage {
+    view: gov::StageView,
+    sign_offs: Vec<gov::SignOffView>,
+    decisions: Vec<gov::DecisionView>,
+    deadline: Option<DateTime<Utc>>,
+}
+
+impl Stage {
+    fn new(plan: &PlanView, workflow: &gov::Workflow, stage: &gov::StageView) -> Stage {
+        Stage {
+            view: stage.clone(),
+            sign_offs: plan.plan.sign_offs_for(workflow, &stage.id),
+            decisions: plan.plan.decisions_for(workflow, &stage.id),
+            deadline: plan.stage_deadlines.get(&stage.id).copied(),
+        }
+    }
+}
+
+#[Object]
+impl Stage {
+    async fn id(&self) -> ID {
+        ID(self.view.id.to_string())
+    }
+    async fn title(&self) -> &str {
+        &self.view.title
+    }
+    async fn kind(&self) -> StageKind {
+        self.view.kind.into()
+    }
+    async fn status(&self) -> StageStatus {
+        self.view.status.into()
+    }
+    /// Who must act on this stage, per owning council, and whether they have.
+    async fn requirements(&self, ctx: &Context<'_>) -> Vec<Requirement> {
+        self.view
+            .requirements
+            .iter()
+            .map(|r| Requirement {
+                role: r.role.as_str().to_owned(),
+                council: council_or_placeholder(ctx, &r.council),
+                satisfied: r.satisfied,
+            })
+            .collect()
+    }
+    async fn sign_offs(&self) -> Vec<SignOff> {
+        self.sign_offs.iter().cloned().map(SignOff).collect()
+    }
+    async fn decisions(&self) -> Vec<CommitteeDecision> {
+        self.decisions
+            .iter()
+            .cloned()
+            .map(CommitteeDecision)
+            .collect()
+    }
+    async fn deadline(&self) -> Option<DateTime<Utc>> {
+        self.deadline
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Requirement {
+    role: String,
+    council: Council,
+    satisfied: bool,
+}
+
+pub struct SignOff(gov::SignOffView);
+
+#[Object]
+impl SignOff {
+    async fn role(&self) -> &str {
+        self.0.record.role.as_str()
+    }
+    async fn council(&self, ctx: &Context<'_>) -> Council {
+        council_or_placeholder(ctx, &self.0.record.council)
+    }
+    async fn person(&self, ctx: &Context<'_>) -> Person {
+        person_or_placeholder(ctx, &self.0.record.by)
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.record.at
+    }
+    async fn plan_revision(&self) -> i32 {
+        int(self.0.record.plan_revision)
+    }
+    async fn stale(&self) -> bool {
+        self.0.stale
+    }
+    async fn comment(&self) -> Option<&str> {
+        self.0.record.comment.as_deref()
+    }
+    /// True when a deputy signed for the role.
+    async fn deputy(&self) -> bool {
+        self.0.record.deputy
+    }
+}
+
+pub struct CommitteeDecision(gov::DecisionView);
+
+#[Object]
+impl CommitteeDecision {
+    async fn council(&self, ctx: &Context<'_>) -> Council {
+        council_or_placeholder(ctx, &self.0.record.council)
+    }
+    async fn committee(&self) -> &str {
+        &self.0.record.committee
+    }
+    async fn meeting_date(&self) -> Date {
+        Date(self.0.record.meeting_date)
+    }
+    async fn decision(&self) -> Decision {
+        self.0.record.decision.into()
+    }
+    async fn minute_reference(&self) -> Option<&str> {
+        self.0.record.minute_reference.as_deref()
+    }
+    async fn plan_revision(&self) -> i32 {
+        int(self.0.record.plan_revision)
+    }
+    async fn stale(&self) -> bool {
+        self.0.stale
+    }
+    /// For delegated amendments: who may amend afterwards.
+    async fn delegated_to(&self, ctx: &Context<'_>) -> Option<Person> {
+        self.0
+            .record
+            .delegated_to
+            .as_ref()
+            .map(|p| person_or_placeholder(ctx, p))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct Blocker {
+    stage: Option<ID>,
+    code: String,
+    message: String,
+}
+
+#[derive(SimpleObject)]
+pub struct Reminder {
+    recipient: Person,
+    stage: Option<ID>,
+    due: DateTime<Utc>,
+    status: ReminderStatus,
+    sent_at: Option<DateTime<Utc>>,
+    attempts: i32,
+}
+
+pub struct Section(gov::plan::SectionState, gov::WorkflowId);
+
+#[Object]
+impl Section {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn title(&self, ctx: &Context<'_>) -> String {
+        // The title lives in the workflow; a section of a plan always has one.
+        let state = service(ctx).read();
+        let title = state
+            .projections
+            .workflows()
+            .get(&self.1)
+            .and_then(|w| w.section(&self.0.id).map(|s| s.title.clone()));
+        title.unwrap_or_else(|| self.0.id.to_string())
+    }
+    async fn text(&self) -> &str {
+        &self.0.text
+    }
+    async fn revision(&self) -> i32 {
+        int(self.0.revision)
+    }
+    /// The group whose agreed text this section adopted, if it is shared.
+    async fn shared_from(&self, ctx: &Context<'_>) -> Option<Group> {
+        self.0.shared_from.as_ref().and_then(|g| group(ctx, g))
+    }
+    /// The group revision adopted, if any.
+    async fn adopted_revision(&self) -> Option<i32> {
+        self.0.adopted_revision.map(int)
+    }
+}
+
+pub struct SharedSection(pub gov::SharedSection);
+
+#[Object]
+impl SharedSection {
+    async fn id(&self) -> ID {
+        ID(self.0.section.to_string())
+    }
+    async fn group(&self, ctx: &Context<'_>) -> Result<Group> {
+        group(ctx, &self.0.group).ok_or_else(|| service_error(ServiceError::Internal))
+    }
+    async fn text(&self) -> &str {
+        self.0.text()
+    }
+    async fn revision(&self) -> i32 {
+        int(self.0.revision())
+    }
+    /// The revision every member council agreed, if any.
+    async fn agreed_revision(&self) -> Option<i32> {
+        self.0.agreed_revision().map(int)
+    }
+    /// Member councils that agreed the current revision.
+    async fn agreed_by(&self, ctx: &Context<'_>) -> Vec<Council> {
+        self.0
+            .agreed_by()
+            .iter()
+            .map(|c| council_or_placeholder(ctx, c))
+            .collect()
+    }
+    /// Member councils whose chief executive has not agreed the current revision.
+    async fn waiting_on(&self, ctx: &Context<'_>) -> Vec<Council> {
+        self.0
+            .waiting_on()
+            .iter()
+            .map(|c| council_or_placeholder(ctx, c))
+            .collect()
+    }
+}
+
+// ---- events and pages ----
+
+pub struct Event(pub ledger::Event);
+
+#[Object]
+impl Event {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn cursor(&self) -> String {
+        self.0.position.to_string()
+    }
+    async fn position(&self) -> i32 {
+        int(self.0.position)
+    }
+    async fn stream(&self) -> &str {
+        &self.0.stream
+    }
+    async fn version(&self) -> i32 {
+        int(self.0.version)
+    }
+    async fn kind(&self) -> &str {
+        &self.0.kind
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at
+    }
+    async fn actor(&self, ctx: &Context<'_>) -> Option<Person> {
+        PersonId::parse(&self.0.actor)
+            .ok()
+            .and_then(|p| person(ctx, &p))
+    }
+    async fn payload(&self) -> Json<serde_json::Value> {
+        Json(self.0.payload_json())
+    }
+    /// SHA-256 over the previous event's hash and this event's canonical bytes (hex).
+    async fn hash(&self) -> String {
+        self.0.hash.to_hex()
+    }
+    /// The previous event's hash (hex), to check the chain.
+    async fn prev_hash(&self) -> String {
+        self.0.prev_hash.to_hex()
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PageInfo {
+    has_next_page: bool,
+    end_cursor: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct EventEdge {
+    cursor: String,
+    node: Event,
+}
+
+#[derive(SimpleObject)]
+pub struct EventConnection {
+    edges: Vec<EventEdge>,
+    page_info: PageInfo,
+}
+
+impl EventConnection {
+    pub(crate) fn new(events: Vec<ledger::Event>, has_next_page: bool) -> EventConnection {
+        let end_cursor = events.last().map(|e| e.position.to_string());
+        EventConnection {
+            edges: events
+                .into_iter()
+                .map(|e| EventEdge {
+                    cursor: e.position.to_string(),
+                    node: Event(e),
+                })
+                .collect(),
+            page_info: PageInfo {
+                has_next_page,
+                end_cursor,
+            },
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PlanEdge {
+    cursor: String,
+    node: PlanObject,
+}
+
+#[derive(SimpleObject)]
+pub struct PlanConnection {
+    edges: Vec<PlanEdge>,
+    page_info: PageInfo,
+}
+
+/// Plans (of one council, or all) in start order; the cursor is the plan id.
+pub(crate) fn plan_connection(
+    ctx: &Context<'_>,
+    council: Option<&CouncilId>,
+    first: Option<i32>,
+    after: Option<String>,
+) -> Result<PlanConnection> {
+    let first = page_size(first, 50)?;
+    let state = service(ctx).read();
+    let projections = &state.projections;
+    let mut plans: Vec<&Plan> = match council {
+        Some(c) => projections.plans_of_council(c),
+        None => {
+            let mut all: Vec<&Plan> = projections.plans().collect();
+            all.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
+            all
+        }
+    };
+    if let Some(after) = &after {
+        let at = plans
+            .iter()
+            .position(|p| p.id.as_str() == after)
+            .ok_or_else(|| bad_input(format!("{after:?} is not a plan cursor")))?;
+        plans.drain(..=at);
+    }
+    let has_next_page = plans.len() > first;
+    let edges: Vec<PlanEdge> = plans
+        .into_iter()
+        .take(first)
+        .filter_map(|p| PlanObject::now(projections, p))
+        .map(|node| PlanEdge {
+            cursor: node.view.plan.id.to_string(),
+            node,
+        })
+        .collect();
+    let end_cursor = edges.last().map(|e| e.cursor.clone());
+    Ok(PlanConnection {
+        edges,
+        page_info: PageInfo {
+            has_next_page,
+            end_cursor,
+        },
+    })
+}
+
+/// What a mutation on a plan returns.
+#[derive(SimpleObject)]
+pub struct PlanPayload {
+    pub plan: PlanObject,
+    /// Events this mutation appended (empty when an idempotency key repeated an earlier call).
+    pub events: Vec<Event>,
+}
+
+#[derive(SimpleObject)]
+pub struct SharedSectionPayload {
+    pub shared_section: SharedSection,
+    pub events: Vec<Event>,
+}

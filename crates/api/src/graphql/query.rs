@@ -1,0 +1,216 @@
+//! Queries. Every root field needs a signed-in viewer (any valid token reads).
+
+use async_graphql::{Context, Object, Result, ID};
+use chrono::{DateTime, Utc};
+use councilflow_governance::{
+    CouncilId, GroupId, PersonId, PlanId, PlanView, Role, Scope, SectionId,
+};
+
+use super::objects::{
+    self, council, group, page_size, parse_cursor, plan_connection, Council, EventConnection,
+    Group, Person, PlanConnection, PlanObject, SharedSection, Workflow,
+};
+use super::{bad_input, service, service_error, viewer};
+use crate::service::ServiceError;
+
+pub struct QueryRoot;
+
+pub(crate) fn parse_id<T>(
+    what: &str,
+    id: &str,
+    parse: impl Fn(&str) -> std::result::Result<T, councilflow_governance::IdError>,
+) -> Result<T> {
+    parse(id).map_err(|e| bad_input(format!("{what} {id:?}: {e}")))
+}
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The signed-in person.
+    async fn me(&self, ctx: &Context<'_>) -> Result<Person> {
+        let me = viewer(ctx)?;
+        objects::person(ctx, &me).ok_or_else(|| {
+            service_error(ServiceError::Unauthenticated(format!(
+                "{me} is not a known person"
+            )))
+        })
+    }
+
+    async fn councils(&self, ctx: &Context<'_>) -> Result<Vec<Council>> {
+        viewer(ctx)?;
+        let state = service(ctx).read();
+        Ok(state
+            .projections
+            .organisation()
+            .councils
+            .values()
+            .cloned()
+            .map(Council)
+            .collect())
+    }
+
+    async fn council(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Council>> {
+        viewer(ctx)?;
+        let id = parse_id("council", &id, CouncilId::parse)?;
+        Ok(council(ctx, &id))
+    }
+
+    async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<Group>> {
+        viewer(ctx)?;
+        let state = service(ctx).read();
+        Ok(state
+            .projections
+            .organisation()
+            .groups
+            .values()
+            .cloned()
+            .map(Group)
+            .collect())
+    }
+
+    async fn group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Group>> {
+        viewer(ctx)?;
+        let id = parse_id("group", &id, GroupId::parse)?;
+        Ok(group(ctx, &id))
+    }
+
+    async fn workflows(&self, ctx: &Context<'_>) -> Result<Vec<Workflow>> {
+        viewer(ctx)?;
+        let state = service(ctx).read();
+        Ok(state
+            .projections
+            .workflows()
+            .iter()
+            .cloned()
+            .map(Workflow)
+            .collect())
+    }
+
+    /// People holding roles, optionally only those at one council or group, or holding one role.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        council: Option<ID>,
+        group: Option<ID>,
+        role: Option<String>,
+    ) -> Result<Vec<Person>> {
+        viewer(ctx)?;
+        let council = council
+            .map(|c| parse_id("council", &c, CouncilId::parse))
+            .transpose()?;
+        let group = group
+            .map(|g| parse_id("group", &g, GroupId::parse))
+            .transpose()?;
+        let role = role
+            .map(|r| Role::parse(&r).map_err(|e| bad_input(format!("role {r:?}: {e}"))))
+            .transpose()?;
+        let state = service(ctx).read();
+        Ok(state
+            .projections
+            .organisation()
+            .people
+            .values()
+            .filter(|p| {
+                p.roles.iter().any(|a| {
+                    role.is_none_or(|r| a.role == r)
+                        && council
+                            .as_ref()
+                            .is_none_or(|c| a.scope == Scope::Council(c.clone()))
+                        && group
+                            .as_ref()
+                            .is_none_or(|g| a.scope == Scope::Group(g.clone()))
+                })
+            })
+            .cloned()
+            .map(Person)
+            .collect())
+    }
+
+    /// The plan now, or as it stood at `asOf` (replayed from its history).
+    async fn plan(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Result<Option<PlanObject>> {
+        viewer(ctx)?;
+        let id = parse_id("plan", &id, PlanId::parse)?;
+        let state = service(ctx).read();
+        let projections = &state.projections;
+        let Some(as_of) = as_of else {
+            return Ok(projections
+                .plan_view(&id)
+                .map(|view| PlanObject { view, as_of: None }));
+        };
+        let Some(plan) = projections.plan_as_of(&id, as_of) else {
+            return Ok(None);
+        };
+        let Some(workflow) = projections.workflows().get(&plan.workflow) else {
+            return Err(service_error(ServiceError::Internal));
+        };
+        let view = PlanView::of(&plan, workflow, &projections.context());
+        Ok(Some(PlanObject {
+            view,
+            as_of: Some(as_of),
+        }))
+    }
+
+    async fn plans(
+        &self,
+        ctx: &Context<'_>,
+        council: Option<ID>,
+        #[graphql(default = 50)] first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<PlanConnection> {
+        viewer(ctx)?;
+        let council = council
+            .map(|c| parse_id("council", &c, CouncilId::parse))
+            .transpose()?;
+        plan_connection(ctx, council.as_ref(), first, after)
+    }
+
+    /// A group's shared section, by group and section id.
+    async fn shared_section(
+        &self,
+        ctx: &Context<'_>,
+        group: ID,
+        section: ID,
+    ) -> Result<Option<SharedSection>> {
+        viewer(ctx)?;
+        let group = parse_id("group", &group, GroupId::parse)?;
+        let section = parse_id("section", &section, SectionId::parse)?;
+        let state = service(ctx).read();
+        Ok(state
+            .projections
+            .shared_section(&group, &section)
+            .cloned()
+            .map(SharedSection))
+    }
+
+    /// A person by id.
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
+        viewer(ctx)?;
+        let id = parse_id("person", &id, PersonId::parse)?;
+        Ok(objects::person(ctx, &id))
+    }
+
+    /// Every committed event in commit order, for integrators; `after` is an event cursor.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        #[graphql(default = 100)] first: Option<i32>,
+    ) -> Result<EventConnection> {
+        viewer(ctx)?;
+        let first = page_size(first, 100)?;
+        let after = parse_cursor(after.as_deref())?;
+        let ledger = service(ctx).ledger();
+        // One more than asked tells whether another page follows.
+        let page = ledger
+            .read_all(after + 1, first + 1)
+            .map_err(|e| service_error(e.into()))?;
+        let mut events = page.events;
+        let has_next = events.len() > first;
+        events.truncate(first);
+        Ok(EventConnection::new(events, has_next))
+    }
+}

@@ -1,0 +1,298 @@
+//! The HTTP application: axum routes around the GraphQL schema, start-up and clean shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use async_graphql::http::GraphiQLSource;
+use async_graphql::{BatchRequest, BatchResponse, Data};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::body::Body;
+use axum::extract::{State, WebSocketUpgrade};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use councilflow_api::graphql::{self, limits, Schema, Viewer};
+use councilflow_api::{Service, Settings};
+use futures_util::FutureExt;
+
+use crate::cli::ServeArgs;
+use crate::definitions::{self, Kind, Source};
+
+/// What `serve` needs, already resolved.
+pub struct ServeSettings {
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    pub workflows: definitions::Files,
+    pub seeds: definitions::Files,
+}
+
+/// A built application: bound to its port, ready to run.
+pub struct Application {
+    listener: tokio::net::TcpListener,
+    service: Service,
+    schema: Schema,
+}
+
+#[derive(Clone)]
+struct AppState {
+    service: Service,
+    schema: Schema,
+}
+
+impl Application {
+    /// Opens the service (ledger, projections, seeds) and binds the listener.
+    pub async fn build(settings: ServeSettings) -> anyhow::Result<Application> {
+        let service = Service::open(Settings {
+            data: settings.data.clone(),
+            workflows: settings.workflows,
+            seeds: settings.seeds,
+        })
+        .await
+        .with_context(|| format!("starting on the data folder {}", settings.data.display()))?;
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        let schema = graphql::build_schema(service.clone());
+        Ok(Application {
+            listener,
+            service,
+            schema,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address().port()
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish and closes the ledger
+    /// after the writes queued in it.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let state = AppState {
+            service: self.service.clone(),
+            schema: self.schema,
+        };
+        let router = Router::new()
+            .route("/graphql", get(graphiql).post(graphql_post))
+            .route("/graphql/ws", get(graphql_ws))
+            .route("/healthz", get(|| async { "ok" }))
+            .with_state(state);
+        axum::serve(self.listener, router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving HTTP")?;
+        tracing::info!("stopping: finishing the writes in flight");
+        let service = self.service;
+        tokio::task::spawn_blocking(move || service.shutdown())
+            .await
+            .context("closing the ledger")?;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed, SIGTERM still works.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("councilflow")
+            .finish(),
+    )
+}
+
+/// A GraphQL-shaped refusal with the contract's code, for errors before execution.
+fn refusal(status: StatusCode, message: String) -> Response {
+    let body = serde_json::to_vec(&graphql::refusal(message)).unwrap_or_default();
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    // Read at most the limit, so an oversized body costs no more memory than the limit.
+    let bytes = match axum::body::to_bytes(body, limits::BODY_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return refusal(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the request body is over the limit of {} bytes",
+                    limits::BODY_BYTES
+                ),
+            )
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(e) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                format!("the request body is not a GraphQL request in JSON: {e}"),
+            )
+        }
+    };
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or("(not text)"));
+    let viewer = Viewer::from_header(&state.service, authorization);
+    // A panic in a resolver must not reach the client as a dropped connection: it is logged and
+    // answered with an opaque internal error.
+    let executed = std::panic::AssertUnwindSafe(graphql::execute(&state.schema, batch, viewer))
+        .catch_unwind()
+        .await;
+    let response: BatchResponse = match executed {
+        Ok(response) => response,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(panic = %what, "a GraphQL request panicked");
+            let mut response = graphql::refusal(
+                "internal error: the server could not complete this; its log has the cause".into(),
+            );
+            for error in &mut response.errors {
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "INTERNAL");
+            }
+            BatchResponse::Single(response)
+        }
+    };
+    match serde_json::to_vec(&response) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+        }
+    }
+}
+
+/// graphql-transport-ws (and the older graphql-ws). The token comes in `connection_init`'s
+/// payload as `{"Authorization": "Bearer <token>"}`.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+    headers: HeaderMap,
+) -> Response {
+    let header_auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let service = state.service.clone();
+            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let from_payload = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned);
+                    let viewer =
+                        Viewer::from_header(&service, from_payload.or(header_auth).as_deref());
+                    let mut data = Data::default();
+                    data.insert(viewer);
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// `councilflow serve`: resolves the settings, builds, prints where to go, runs.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let workflows_dir = args
+        .definitions
+        .workflows
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("./workflows"));
+    let seeds_dir = args
+        .definitions
+        .seeds
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("./seeds"));
+    let (workflows, workflows_from) = definitions::load(
+        &workflows_dir,
+        args.definitions.workflows.is_none(),
+        Kind::Workflows,
+    )?;
+    let (seeds, seeds_from) =
+        definitions::load(&seeds_dir, args.definitions.seeds.is_none(), Kind::Seeds)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let app = Application::build(ServeSettings {
+            data: args.data.data.clone(),
+            listen: args.listen,
+            workflows,
+            seeds,
+        })
+        .await?;
+        let address = app.address();
+        let describe = |s: &Source| match s {
+            Source::Folder(f) => f.clone(),
+            Source::Embedded => "embedded defaults".to_owned(),
+        };
+        let head = app.service().ledger().head();
+        // The first line is what scripts and tests wait for.
+        println!("councilflow listening on http://{address}");
+        println!("  GraphiQL:   http://{address}/graphql");
+        println!(
+            "  data:       {} ({} events, head {})",
+            args.data.data.display(),
+            head.position,
+            head.hash
+        );
+        println!(
+            "  workflows:  {}; seeds: {}",
+            describe(&workflows_from),
+            describe(&seeds_from)
+        );
+        println!(
+            "  get a token: councilflow token --person <id> --data {}   (people: councilflow people --data {})",
+            args.data.data.display(),
+            args.data.data.display()
+        );
+        println!("  then send:  Authorization: Bearer <token>");
+        app.run_until_stopped().await
+    })
+}

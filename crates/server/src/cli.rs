@@ -1,0 +1,160 @@
+//! The command line. Every flag also reads an environment variable `COUNCILFLOW_<FLAG>`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::{app, commands};
+
+#[derive(Parser)]
+#[command(
+    name = "councilflow",
+    version,
+    about = "Council plans through their governance route, recorded in a hash-chained ledger"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve GraphQL (POST /graphql, GraphiQL on GET /graphql, subscriptions at /graphql/ws).
+    Serve(ServeArgs),
+    /// One line per role assignment: person-id<TAB>role<TAB>council-or-group.
+    People(DataArgs),
+    /// Issue a bearer token for a person (the last line printed is the token), or revoke.
+    Token(TokenArgs),
+    /// Check the ledger's hash chain and indexes (or an export file on its own).
+    Verify(VerifyArgs),
+    /// Write the whole ledger as newline-delimited JSON.
+    Export(ExportArgs),
+    /// Load an export into a fresh data folder, checking the chain on the way in.
+    Import(ImportArgs),
+    /// The document to publish for a plan, with its record of approvals.
+    ExportPlan(ExportPlanArgs),
+}
+
+#[derive(Args, Clone)]
+pub struct DataArgs {
+    /// The data folder (the ledger, tokens).
+    #[arg(long, env = "COUNCILFLOW_DATA", default_value = "./data")]
+    pub data: PathBuf,
+}
+
+#[derive(Args, Clone)]
+pub struct DefinitionArgs {
+    /// Workflow definitions (*.toml); the embedded copies when the default folder is absent.
+    #[arg(long, env = "COUNCILFLOW_WORKFLOWS")]
+    pub workflows: Option<PathBuf>,
+    /// Organisation seeds (*.toml); the embedded copies when the default folder is absent.
+    #[arg(long, env = "COUNCILFLOW_SEEDS")]
+    pub seeds: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "COUNCILFLOW_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
+}
+
+#[derive(Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The person to issue a token for.
+    #[arg(long, env = "COUNCILFLOW_PERSON", conflicts_with_all = ["revoke", "revoke_person"])]
+    pub person: Option<String>,
+    /// Revoke this token.
+    #[arg(long, env = "COUNCILFLOW_REVOKE")]
+    pub revoke: Option<String>,
+    /// Revoke every token of this person.
+    #[arg(long, env = "COUNCILFLOW_REVOKE_PERSON")]
+    pub revoke_person: Option<String>,
+}
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Verify this export file instead of the data folder.
+    #[arg(long, env = "COUNCILFLOW_EXPORT_FILE")]
+    pub export: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Write here instead of standard output.
+    #[arg(long, env = "COUNCILFLOW_OUTPUT")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The fresh data folder to create.
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The export file.
+    #[arg(long, env = "COUNCILFLOW_INPUT")]
+    pub input: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Format {
+    Md,
+    Html,
+}
+
+#[derive(Args)]
+pub struct ExportPlanArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub definitions: DefinitionArgs,
+    /// The plan id.
+    #[arg(long, env = "COUNCILFLOW_PLAN")]
+    pub plan: String,
+    #[arg(long, env = "COUNCILFLOW_FORMAT", value_enum, default_value = "md")]
+    pub format: Format,
+    /// Write here instead of standard output.
+    #[arg(long, env = "COUNCILFLOW_OUTPUT")]
+    pub output: Option<PathBuf>,
+}
+
+/// Parses the command line, runs the command, and turns errors into a message and exit code 1.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("COUNCILFLOW_LOG").unwrap_or_else(|_| {
+                "councilflow=info,councilflow_server=info,councilflow_api=info,warn".into()
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Serve(args) => app::serve(args),
+        Command::People(args) => commands::people(&args),
+        Command::Token(args) => commands::token(&args),
+        Command::Verify(args) => commands::verify(&args),
+        Command::Export(args) => commands::export(&args),
+        Command::Import(args) => commands::import(&args),
+        Command::ExportPlan(args) => commands::export_plan(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("councilflow: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

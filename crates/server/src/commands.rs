@@ -1,0 +1,229 @@
+//! The operator commands: people, token, verify, export, import, export-plan.
+//!
+//! sled holds an exclusive lock on the ledger while a server runs. `people` and `token` still work
+//! then: they fall back on the snapshot of role assignments the server keeps beside the ledger
+//! (`people.tsv`), and tokens live in their own append-only file. `verify`, `export` and
+//! `export-plan` need the ledger itself and say so plainly when a server holds it.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use councilflow_api::service::{people_lines, PEOPLE_FILE};
+use councilflow_api::TokenStore;
+use councilflow_governance::{
+    streams, Event as DomainEvent, EventMeta, Organisation, PersonId, PlanId, Projections,
+    Workflows,
+};
+use councilflow_ledger::{Config, Ledger, LedgerError};
+
+use crate::cli::{DataArgs, ExportArgs, ExportPlanArgs, ImportArgs, TokenArgs, VerifyArgs};
+use crate::definitions::{self, Kind};
+use crate::document;
+
+/// Opens the ledger, or says why not in words an operator can act on.
+fn open_ledger(data: &Path, why: &str) -> anyhow::Result<Ledger> {
+    if !data.join("db").exists() {
+        bail!(
+            "{} holds no councilflow ledger (start the server with --data {} first)",
+            data.display(),
+            data.display()
+        );
+    }
+    match Ledger::open(Config::new(data)) {
+        Ok(ledger) => Ok(ledger),
+        Err(LedgerError::Storage(message)) if message.contains("in use") => bail!(
+            "the data folder {} is in use by a running councilflow server; {why} needs it to \
+             itself: stop the server (SIGTERM or Ctrl-C) and run this again",
+            data.display()
+        ),
+        Err(e) => Err(e).context(format!("opening the ledger in {}", data.display())),
+    }
+}
+
+/// The organisation as the ledger records it.
+fn organisation(ledger: &Ledger) -> anyhow::Result<Organisation> {
+    let events = ledger.read_stream(streams::ORG, 1, usize::MAX)?;
+    let mut org = Organisation::default();
+    for event in events {
+        let domain = DomainEvent::from_parts(&event.kind, &event.payload_json())
+            .with_context(|| format!("decoding organisation event {}", event.position))?;
+        org.apply(&domain);
+    }
+    Ok(org)
+}
+
+/// The role-assignment lines: from the ledger, or from a running server's snapshot.
+fn people_text(data: &Path) -> anyhow::Result<String> {
+    if !data.join("db").exists() {
+        bail!(
+            "{} holds no councilflow ledger (start the server with --data {} first)",
+            data.display(),
+            data.display()
+        );
+    }
+    match Ledger::open(Config::new(data)) {
+        Ok(ledger) => {
+            let org = organisation(&ledger)?;
+            ledger.shutdown();
+            Ok(people_lines(&org))
+        }
+        Err(LedgerError::Storage(message)) if message.contains("in use") => {
+            std::fs::read_to_string(data.join(PEOPLE_FILE)).with_context(|| {
+                format!(
+                    "a server is running on {} but its people snapshot is not readable",
+                    data.display()
+                )
+            })
+        }
+        Err(e) => Err(e).context(format!("opening the ledger in {}", data.display())),
+    }
+}
+
+pub fn people(args: &DataArgs) -> anyhow::Result<()> {
+    print!("{}", people_text(&args.data)?);
+    Ok(())
+}
+
+pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
+    let data = &args.data.data;
+    let store = TokenStore::new(data);
+    if let Some(token) = &args.revoke {
+        store.revoke(token).context("recording the revocation")?;
+        println!("revoked");
+        return Ok(());
+    }
+    let person = match (&args.person, &args.revoke_person) {
+        (Some(p), None) | (None, Some(p)) => p,
+        _ => bail!("say --person ID (to issue), --revoke TOKEN or --revoke-person ID"),
+    };
+    let id = PersonId::parse(person).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let known = people_text(data)?
+        .lines()
+        .any(|line| line.split('\t').next() == Some(id.as_str()));
+    if !known {
+        bail!(
+            "no person {id} holds a role here; `councilflow people --data {}` lists them",
+            data.display()
+        );
+    }
+    if args.revoke_person.is_some() {
+        store
+            .revoke_person(&id)
+            .context("recording the revocation")?;
+        println!("revoked every token of {id}");
+        return Ok(());
+    }
+    let token = store.issue(&id).context("recording the token")?;
+    eprintln!("a bearer token for {id} (send it as `Authorization: Bearer <token>`):");
+    println!("{token}");
+    Ok(())
+}
+
+pub fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
+    let report = match &args.export {
+        Some(file) => councilflow_ledger::verify_export_file(file)
+            .with_context(|| format!("{} does not verify", file.display()))?,
+        None => {
+            let ledger = open_ledger(&args.data.data, "verify")?;
+            let report = ledger.verify().context("the ledger does not verify")?;
+            ledger.shutdown();
+            report
+        }
+    };
+    println!(
+        "ok: {} events in {} streams; head {} {}",
+        report.events, report.streams, report.head.position, report.head.hash
+    );
+    Ok(())
+}
+
+pub fn export(args: &ExportArgs) -> anyhow::Result<()> {
+    let ledger = open_ledger(&args.data.data, "export")?;
+    let report = match &args.output {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
+            let mut out = std::io::BufWriter::new(file);
+            let report = ledger.export(&mut out)?;
+            out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            report
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::new(stdout.lock());
+            let report = ledger.export(&mut out)?;
+            out.flush()?;
+            report
+        }
+    };
+    ledger.shutdown();
+    eprintln!(
+        "exported {} events, head {}",
+        report.events, report.head.hash
+    );
+    Ok(())
+}
+
+pub fn import(args: &ImportArgs) -> anyhow::Result<()> {
+    let file = std::fs::File::open(&args.input)
+        .with_context(|| format!("opening {}", args.input.display()))?;
+    let report = Ledger::import(Config::new(&args.data.data), std::io::BufReader::new(file))
+        .with_context(|| format!("importing {}", args.input.display()))?;
+    println!(
+        "imported {} events into {}; head {}",
+        report.events,
+        args.data.data.display(),
+        report.head.hash
+    );
+    Ok(())
+}
+
+pub fn export_plan(args: &ExportPlanArgs) -> anyhow::Result<()> {
+    let plan = PlanId::parse(&args.plan).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dir = args
+        .definitions
+        .workflows
+        .clone()
+        .unwrap_or_else(|| "./workflows".into());
+    let (files, _) =
+        definitions::load(&dir, args.definitions.workflows.is_none(), Kind::Workflows)?;
+    let workflows = Workflows::load(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))?;
+    let ledger = open_ledger(&args.data.data, "export-plan")?;
+    let mut projections = Projections::new(workflows);
+    let mut from = 1;
+    loop {
+        let page = ledger.read_all(from, 4096)?;
+        for event in &page.events {
+            if !DomainEvent::KINDS.contains(&event.kind.as_str()) {
+                continue;
+            }
+            let domain = DomainEvent::from_parts(&event.kind, &event.payload_json())
+                .with_context(|| format!("decoding event {}", event.position))?;
+            projections.apply(
+                &EventMeta {
+                    position: event.position,
+                    recorded_at: event.at,
+                    actor: PersonId::parse(&event.actor).ok(),
+                },
+                &domain,
+            );
+        }
+        match page.next {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    ledger.shutdown();
+    let view = projections
+        .plan_view(&plan)
+        .with_context(|| format!("there is no plan {plan}"))?;
+    let text = document::render(&projections, &view, args.format);
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    Ok(())
+}

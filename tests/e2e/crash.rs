@@ -1,0 +1,214 @@
+//! Durability: a mutation answers only after its events are durable, so SIGKILL at any moment
+//! loses no answered write; after a clean stop the hash chain verifies.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const SECTIONS: [&str; 5] = [
+    "achievements",
+    "transforming-services",
+    "technology-and-data",
+    "reducing-wasteful-spend",
+    "measuring-delivery",
+];
+const WRITERS: usize = 8;
+/// Answered writes to wait for before pulling the plug (the writers keep going meanwhile).
+const KILL_AFTER: usize = 120;
+
+fn assert_gapless(events: &[Value], what: &str) {
+    let positions: Vec<i64> = events
+        .iter()
+        .map(|e| e["position"].as_i64().expect("an event position"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[1] == w[0] + 1),
+        "{what}: positions are consecutive, without gaps or repeats: {positions:?}"
+    );
+}
+
+fn assert_verifies(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "`councilflow verify` failed ({}):\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_restart() {
+    let mut app = spawn_app().await;
+    let token = app.token("ravi-patel").await;
+    let mut plans = Vec::new();
+    for _ in 0..WRITERS {
+        plans.push(app.start_plan("ravi-patel", &["stockport"]).await);
+    }
+
+    let client = app.client();
+    let document = plan_mutation("editSection");
+    let answered: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let unexpected: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let count = Arc::new(AtomicUsize::new(0));
+    let mut writers = Vec::new();
+    for (w, plan_id) in plans.iter().enumerate() {
+        let (client, token, document, plan_id) = (
+            client.clone(),
+            token.clone(),
+            document.clone(),
+            plan_id.clone(),
+        );
+        let (answered, unexpected, count) = (answered.clone(), unexpected.clone(), count.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let input = json!({
+                    "planId": plan_id,
+                    "sectionId": SECTIONS[i % SECTIONS.len()],
+                    "text": format!("Writer {w}, write {i}."),
+                });
+                // No answer (refused or reset connection): the server is gone.
+                let Ok(response) = client
+                    .graphql(Some(&token), &document, json!({ "input": input }))
+                    .await
+                else {
+                    return;
+                };
+                if response.get("errors").is_some_and(|e| !e.is_null()) {
+                    unexpected.lock().unwrap().push(response);
+                    return;
+                }
+                let events = response["data"]["editSection"]["events"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                let mut answered = answered.lock().unwrap();
+                for e in events {
+                    answered.push((plan_id.clone(), e["id"].as_str().unwrap().to_owned()));
+                }
+                count.fetch_add(1, Ordering::SeqCst);
+            }
+        }));
+    }
+    for _ in 0..60_000 {
+        if count.load(Ordering::SeqCst) >= KILL_AFTER || writers.iter().all(|w| w.is_finished()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    app.kill();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let unexpected = unexpected.lock().unwrap().clone();
+    assert!(
+        unexpected.is_empty(),
+        "edits refused before the kill: {unexpected:?}"
+    );
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        answered.len() >= KILL_AFTER,
+        "the writers got {} answers before the kill",
+        answered.len()
+    );
+
+    app.restart().await;
+    let mut by_plan: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (plan, event) in &answered {
+        by_plan.entry(plan).or_default().push(event);
+    }
+    let mut lost = Vec::new();
+    for plan_id in &plans {
+        let history = app.history("ravi-patel", plan_id).await;
+        let kept: HashSet<&str> = history.iter().map(|e| e["id"].as_str().unwrap()).collect();
+        for event in by_plan.get(plan_id.as_str()).cloned().unwrap_or_default() {
+            if !kept.contains(event) {
+                lost.push((plan_id.clone(), event.to_owned()));
+            }
+        }
+        let versions: Vec<i64> = history
+            .iter()
+            .map(|e| e["version"].as_i64().unwrap())
+            .collect();
+        assert!(
+            versions.windows(2).all(|w| w[1] == w[0] + 1),
+            "plan {plan_id}: stream versions without gaps: {versions:?}"
+        );
+        let plan = app.plan("ravi-patel", plan_id).await;
+        let edits = kinds(&history)
+            .iter()
+            .filter(|k| *k == "SectionEdited")
+            .count();
+        assert_eq!(
+            plan["revision"].as_u64().unwrap() as usize,
+            edits,
+            "plan {plan_id}: the projection after restart matches its history"
+        );
+    }
+    assert!(
+        lost.is_empty(),
+        "{} of {} answered writes were lost: {lost:?}",
+        lost.len(),
+        answered.len()
+    );
+    assert_gapless(&app.all_events("ravi-patel").await, "the events feed");
+
+    // The ledger takes new writes after the crash, and its chain verifies after a clean stop.
+    app.act(
+        "ravi-patel",
+        "editSection",
+        json!({ "planId": plans[0], "sectionId": "achievements", "text": "Written after the restart." }),
+    )
+    .await;
+    let status = app.stop().await;
+    assert!(status.success(), "a clean stop on SIGTERM: {status}");
+    assert_verifies(&app.cli(&["verify"]).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_refuses_a_folder_in_use_and_passes_after_a_clean_stop_and_the_data_survives_it() {
+    let mut app = spawn_app().await;
+    let plan_id = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan_id).await;
+    app.act(
+        "maria-costa",
+        "signOff",
+        json!({ "planId": plan_id, "stageId": "member-oversight", "role": "portfolio-holder" }),
+    )
+    .await;
+    let before = app.plan("ravi-patel", &plan_id).await;
+
+    let busy = app.cli(&["verify"]).await;
+    assert!(
+        !busy.status.success(),
+        "verify must not read a ledger the server is writing"
+    );
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&busy.stdout),
+        String::from_utf8_lossy(&busy.stderr)
+    )
+    .to_lowercase();
+    assert!(
+        said.contains("in use"),
+        "verify says the folder is in use: {said}"
+    );
+
+    let status = app.stop().await;
+    assert!(status.success(), "a clean stop on SIGTERM: {status}");
+    assert_verifies(&app.cli(&["verify"]).await);
+
+    app.restart().await;
+    let after = app.plan("ravi-patel", &plan_id).await;
+    assert_eq!(after, before, "the plan reads the same after a restart");
+    // Tokens made before the restart still work.
+    let response = app
+        .graphql_as("maria-costa", "query { me { id } }", json!({}))
+        .await;
+    assert_eq!(ok(&response)["me"]["id"], "maria-costa");
+}

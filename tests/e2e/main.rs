@@ -1,0 +1,14 @@
+//! End-to-end tests: each starts the real `councilflow` binary on a free port with its own data
+//! folder, gets tokens through the CLI and speaks GraphQL over HTTP and graphql-transport-ws.
+
+mod support;
+
+mod alliance;
+mod auth;
+mod cli;
+mod crash;
+mod derbyshire_dales;
+mod shared_barriers;
+mod staleness_and_concurrency;
+mod stockport;
+mod subscriptions;

@@ -1,0 +1,262 @@
+//! Sign-offs bound to the text they approved, optimistic concurrency on edits, idempotent retries.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const STOCKPORT: &str = "stockport";
+
+fn oversight(plan_id: &str, role: &str) -> Value {
+    json!({ "planId": plan_id, "stageId": "member-oversight", "role": role })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_after_sign_off_makes_the_sign_off_stale_and_blocks_submission_until_signed_again()
+{
+    let app = spawn_app().await;
+    let plan_id = app.start_plan("ravi-patel", &[STOCKPORT]).await;
+    app.draft_sections("ravi-patel", &plan_id).await;
+    app.act(
+        "maria-costa",
+        "signOff",
+        oversight(&plan_id, "portfolio-holder"),
+    )
+    .await;
+    let signed = app
+        .act(
+            "kwame-mensah",
+            "signOff",
+            oversight(&plan_id, "s151-officer"),
+        )
+        .await;
+    let signed_revision = signed["plan"]["revision"].as_i64().unwrap();
+    assert_eq!(
+        stage(&signed["plan"], "member-oversight")["status"],
+        "COMPLETE"
+    );
+    assert_eq!(signed["plan"]["status"], "APPROVED");
+
+    let edited = app
+        .act(
+            "ravi-patel",
+            "editSection",
+            json!({ "planId": plan_id, "sectionId": "achievements", "text": "A sentence nobody signed." }),
+        )
+        .await;
+    let plan = &edited["plan"];
+    assert_eq!(plan["revision"].as_i64().unwrap(), signed_revision + 1);
+    let oversight_stage = stage(plan, "member-oversight");
+    assert!(
+        matches!(oversight_stage["status"].as_str(), Some("STALE" | "OPEN")),
+        "the stage reopens: {}",
+        oversight_stage["status"]
+    );
+    let sign_offs = oversight_stage["signOffs"].as_array().unwrap();
+    assert_eq!(sign_offs.len(), 2);
+    for s in sign_offs {
+        assert_eq!(s["stale"], true, "{s}");
+        assert_eq!(s["planRevision"].as_i64().unwrap(), signed_revision);
+    }
+    assert_ne!(plan["status"], "APPROVED");
+    assert_eq!(plan["currentStage"]["id"], "member-oversight");
+    assert!(
+        blocker_codes(plan).contains(&"STALE_APPROVAL".to_owned()),
+        "{}",
+        plan["blockers"]
+    );
+
+    let (code, message) = app
+        .refused("joe-sutton", "submitPlan", json!({ "planId": plan_id }))
+        .await;
+    assert_eq!(code, "GOVERNANCE_VIOLATION");
+    assert!(
+        message.to_lowercase().contains("member oversight"),
+        "{message}"
+    );
+
+    app.act(
+        "maria-costa",
+        "signOff",
+        oversight(&plan_id, "portfolio-holder"),
+    )
+    .await;
+    let resigned = app
+        .act(
+            "kwame-mensah",
+            "signOff",
+            oversight(&plan_id, "s151-officer"),
+        )
+        .await;
+    let oversight_stage = stage(&resigned["plan"], "member-oversight");
+    assert_eq!(oversight_stage["status"], "COMPLETE");
+    let current: Vec<&Value> = oversight_stage["signOffs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stale"] == false)
+        .collect();
+    assert_eq!(current.len(), 2, "{}", oversight_stage["signOffs"]);
+    for s in current {
+        assert_eq!(s["planRevision"].as_i64().unwrap(), signed_revision + 1);
+    }
+    let submitted = app
+        .act("joe-sutton", "submitPlan", json!({ "planId": plan_id }))
+        .await;
+    assert_eq!(submitted["plan"]["status"], "SUBMITTED");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_concurrent_edits_from_the_same_revision_one_wins_and_the_other_gets_conflict() {
+    let app = spawn_app().await;
+    let plan_id = app.start_plan("ravi-patel", &[STOCKPORT]).await;
+    let token = app.token("ravi-patel").await;
+    let client = app.client();
+    let document = plan_mutation("editSection");
+
+    for round in 0..5 {
+        let plan = app.plan("ravi-patel", &plan_id).await;
+        let revision = section(&plan, "technology-and-data")["revision"].clone();
+        let edit = |who: &str| {
+            let client = client.clone();
+            let token = token.clone();
+            let document = document.clone();
+            let text = format!("Round {round}: {who}'s version.");
+            let input = json!({ "planId": plan_id, "sectionId": "technology-and-data", "text": text, "expectedRevision": revision });
+            async move {
+                let response = client
+                    .graphql(Some(&token), &document, json!({ "input": input }))
+                    .await
+                    .expect("an answer");
+                (text, response)
+            }
+        };
+        let (a, b) = tokio::join!(tokio::spawn(edit("Alice")), tokio::spawn(edit("Bob")));
+        let answers = [a.unwrap(), b.unwrap()];
+        let winners: Vec<&(String, Value)> = answers
+            .iter()
+            .filter(|(_, r)| r.get("errors").is_none_or(|e| e.is_null()))
+            .collect();
+        assert_eq!(
+            winners.len(),
+            1,
+            "round {round}: exactly one edit wins: {answers:?}"
+        );
+        let loser = answers
+            .iter()
+            .find(|(_, r)| r.get("errors").is_some_and(|e| !e.is_null()))
+            .unwrap();
+        assert_eq!(error_code(&loser.1), "CONFLICT", "round {round}");
+
+        let plan = app.plan("ravi-patel", &plan_id).await;
+        let s = section(&plan, "technology-and-data");
+        assert_eq!(s["revision"].as_i64(), revision.as_i64().map(|r| r + 1));
+        assert_eq!(s["text"], winners[0].0.as_str(), "the winner's text stands");
+    }
+    let history = app.history("ravi-patel", &plan_id).await;
+    assert_eq!(
+        kinds(&history)
+            .iter()
+            .filter(|k| *k == "SectionEdited")
+            .count(),
+        5,
+        "one edit per round was written"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_mutation_with_the_same_idempotency_key_writes_once_and_returns_the_first_result()
+{
+    let app = spawn_app().await;
+    let start = json!({ "workflow": WORKFLOW, "councils": [STOCKPORT], "idempotencyKey": "start-stockport-1" });
+    let first = app.act("ravi-patel", "startPlan", start.clone()).await;
+    let plan_id = first["plan"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(first["events"].as_array().unwrap().len(), 1);
+    let again = app.act("ravi-patel", "startPlan", start).await;
+    assert_eq!(again["plan"]["id"], plan_id.as_str(), "the same plan");
+    assert_eq!(
+        again["events"],
+        json!([]),
+        "nothing written the second time"
+    );
+    let plans = app
+        .graphql_as(
+            "ravi-patel",
+            "query { plans(council: \"stockport\") { edges { node { id } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        ok(&plans)["plans"]["edges"].as_array().unwrap().len(),
+        1,
+        "one plan, not two"
+    );
+
+    let edit = json!({ "planId": plan_id, "sectionId": "achievements", "text": "Saved £2m on shared services.", "idempotencyKey": "edit-achievements-1" });
+    let first = app.act("ravi-patel", "editSection", edit.clone()).await;
+    assert_eq!(first["events"].as_array().unwrap().len(), 1);
+    let history = app.history("ravi-patel", &plan_id).await;
+    let again = app.act("ravi-patel", "editSection", edit).await;
+    assert_eq!(again["events"], json!([]));
+    assert_eq!(
+        section(&again["plan"], "achievements")["revision"],
+        section(&first["plan"], "achievements")["revision"]
+    );
+    assert_eq!(app.history("ravi-patel", &plan_id).await, history);
+
+    // A retried sign-off is not "already signed": it returns the first result.
+    let sign = json!({ "planId": plan_id, "stageId": "member-oversight", "role": "portfolio-holder", "idempotencyKey": "sign-1" });
+    let first = app.act("maria-costa", "signOff", sign.clone()).await;
+    assert_eq!(first["events"].as_array().unwrap().len(), 1);
+    let again = app.act("maria-costa", "signOff", sign).await;
+    assert_eq!(again["events"], json!([]));
+    let history_after = app.history("ravi-patel", &plan_id).await;
+    assert_eq!(history_after.len(), history.len() + 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_retries_with_the_same_idempotency_key_write_once() {
+    let app = spawn_app().await;
+    let plan_id = app.start_plan("ravi-patel", &[STOCKPORT]).await;
+    let before = app.history("ravi-patel", &plan_id).await.len();
+    let token = app.token("ravi-patel").await;
+    let client = app.client();
+    let document = plan_mutation("editSection");
+    let input = json!({ "planId": plan_id, "sectionId": "measuring-delivery", "text": "Quarterly to scrutiny.", "idempotencyKey": "retry-storm" });
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (client, token, document, input) = (
+            client.clone(),
+            token.clone(),
+            document.clone(),
+            input.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .graphql(Some(&token), &document, json!({ "input": input }))
+                .await
+                .expect("an answer")
+        }));
+    }
+    let mut written = 0;
+    for task in tasks {
+        let response = task.await.unwrap();
+        if response.get("errors").is_some_and(|e| !e.is_null()) {
+            assert_eq!(
+                error_code(&response),
+                "CONFLICT",
+                "a retry racing the first call is either answered with its result or refused as in flight: {response}"
+            );
+            continue;
+        }
+        written += ok(&response)["editSection"]["events"]
+            .as_array()
+            .unwrap()
+            .len();
+    }
+    assert_eq!(written, 1, "exactly one call reported writing");
+    assert_eq!(
+        app.history("ravi-patel", &plan_id).await.len(),
+        before + 1,
+        "the history grew by one event"
+    );
+}
