@@ -212,3 +212,20 @@ async fn verify_refuses_a_folder_in_use_and_passes_after_a_clean_stop_and_the_da
         .await;
     assert_eq!(ok(&response)["me"]["id"], "maria-costa");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigterm_as_soon_as_the_server_says_it_listens_stops_it_cleanly() {
+    let mut app = spawn_app().await;
+    // The window is narrow: try it often enough to notice.
+    for attempt in 0..40 {
+        let status = app.stop().await;
+        assert!(
+            status.success(),
+            "attempt {attempt}: SIGTERM right after `councilflow listening on` is a clean stop, not death by signal: {status}"
+        );
+        app.restart().await;
+    }
+    let status = app.stop().await;
+    assert!(status.success(), "{status}");
+    assert_verifies(&app.cli(&["verify"]).await);
+}

@@ -8,6 +8,8 @@ mod auth;
 mod cli;
 mod crash;
 mod derbyshire_dales;
+mod documents;
+mod http;
 mod shared_barriers;
 mod staleness_and_concurrency;
 mod stockport;

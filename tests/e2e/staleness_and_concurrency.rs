@@ -260,3 +260,103 @@ async fn concurrent_retries_with_the_same_idempotency_key_write_once() {
         "the history grew by one event"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_by_the_officer_a_committee_delegated_amendments_to_keep_its_approval_and_others_do_not(
+) {
+    let app = spawn_app().await;
+    app.agree_barriers("One barriers text for Derbyshire.")
+        .await;
+    let plan_id = app.start_plan("nadia-bell", &["derbyshire-dales"]).await;
+    app.act(
+        "nadia-bell",
+        "adoptSharedSection",
+        json!({ "planId": plan_id, "sectionId": BARRIERS }),
+    )
+    .await;
+    app.draft_sections("nadia-bell", &plan_id).await;
+    for (person, stage_id, role) in [
+        ("martin-ashby", "leadership-team", "chief-executive"),
+        ("martin-ashby", "report-authorisation", "chief-executive"),
+        ("claire-fenwick", "report-authorisation", "s151-officer"),
+        (
+            "harriet-doyle",
+            "report-authorisation",
+            "monitoring-officer",
+        ),
+    ] {
+        app.act(
+            person,
+            "signOff",
+            json!({ "planId": plan_id, "stageId": stage_id, "role": role }),
+        )
+        .await;
+    }
+    let amend = |who: &str| json!({ "planId": plan_id, "sectionId": "reducing-wasteful-spend", "text": format!("Amended by {who}.") });
+    let (code, _) = app
+        .refused("claire-fenwick", "editSection", amend("Claire"))
+        .await;
+    assert_eq!(
+        code, "FORBIDDEN",
+        "the S151 officer does not edit before a committee delegates to her"
+    );
+
+    let decision = json!({
+        "planId": plan_id,
+        "council": "derbyshire-dales",
+        "committee": "Community and Environment Committee",
+        "meetingDate": "2024-07-18",
+        "decision": "APPROVED_WITH_DELEGATED_AMENDMENTS",
+        "minuteReference": "Minute 112/24",
+    });
+    let (code, _) = app
+        .refused("gareth-lowe", "recordCommitteeDecision", decision.clone())
+        .await;
+    assert_eq!(
+        code, "BAD_INPUT",
+        "delegated amendments name the officer they are delegated to"
+    );
+    let mut with_delegate = decision;
+    with_delegate["delegatedTo"] = json!("claire-fenwick");
+    app.act("gareth-lowe", "recordCommitteeDecision", with_delegate)
+        .await;
+
+    let amended = app
+        .act("claire-fenwick", "editSection", amend("Claire"))
+        .await;
+    let plan = &amended["plan"];
+    assert_eq!(
+        section(plan, "reducing-wasteful-spend")["text"],
+        "Amended by Claire."
+    );
+    for id in [
+        "leadership-team",
+        "report-authorisation",
+        "committee-approval",
+    ] {
+        assert_eq!(
+            stage(plan, id)["status"],
+            "COMPLETE",
+            "the delegated amendment leaves {id} complete"
+        );
+    }
+    assert_eq!(
+        stage(plan, "committee-approval")["decisions"][0]["stale"],
+        false
+    );
+    assert_eq!(plan["status"], "APPROVED");
+
+    let edited = app.act("nadia-bell", "editSection", amend("Nadia")).await;
+    let plan = &edited["plan"];
+    assert_eq!(
+        stage(plan, "committee-approval")["decisions"][0]["stale"],
+        true,
+        "an edit by anyone else makes the committee's approval stale"
+    );
+    assert_eq!(stage(plan, "leadership-team")["signOffs"][0]["stale"], true);
+    assert_ne!(plan["status"], "APPROVED");
+    let (code, _) = app
+        .refused("ellie-shaw", "submitPlan", json!({ "planId": plan_id }))
+        .await;
+    assert_eq!(code, "GOVERNANCE_VIOLATION");
+}

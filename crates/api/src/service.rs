@@ -182,6 +182,8 @@ struct Inner {
     applied: watch::Sender<u64>,
     tokens: TokenStore,
     data: PathBuf,
+    /// Serialises `people.tsv` rewrites (the projector and start-up both write it).
+    snapshot: std::sync::Mutex<()>,
 }
 
 impl Service {
@@ -219,6 +221,7 @@ impl Service {
             inner: Arc::new(Inner {
                 tokens: TokenStore::new(&settings.data),
                 data: settings.data,
+                snapshot: std::sync::Mutex::new(()),
                 state: RwLock::new(state),
                 applied,
                 ledger,
@@ -508,6 +511,11 @@ impl Service {
     /// Writes `people.tsv` (one role assignment a line) beside the ledger, so `councilflow people`
     /// and `councilflow token` can answer while this server holds the ledger.
     fn write_people_snapshot(&self) {
+        let _one_writer = self
+            .inner
+            .snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let text = people_lines(self.read().projections.organisation());
         let path = self.inner.data.join(PEOPLE_FILE);
         let tmp = self.inner.data.join(format!("{PEOPLE_FILE}.tmp"));

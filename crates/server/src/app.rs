@@ -79,6 +79,15 @@ impl Application {
     /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish and closes the ledger
     /// after the writes queued in it.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let stop = shutdown_signal()?;
+        self.run_until(stop).await
+    }
+
+    /// Serves until `stop` completes, then shuts down as [`Application::run_until_stopped`].
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let state = AppState {
             service: self.service.clone(),
             schema: self.schema,
@@ -89,7 +98,7 @@ impl Application {
             .route("/healthz", get(|| async { "ok" }))
             .with_state(state);
         axum::serve(self.listener, router)
-            .with_graceful_shutdown(shutdown_signal())
+            .with_graceful_shutdown(stop)
             .await
             .context("serving HTTP")?;
         tracing::info!("stopping: finishing the writes in flight");
@@ -101,28 +110,25 @@ impl Application {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        // If the handler cannot be installed, SIGTERM still works.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Installs the SIGTERM and Ctrl-C handlers *now* and returns a future that completes on either.
+/// Installing them before anything announces the server matters: a signal that arrives before
+/// installation kills the process without closing the ledger.
+pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("installing the SIGTERM handler")?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("installing the Ctrl-C handler")?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {},
+            _ = interrupt.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 async fn graphiql() -> Html<String> {
@@ -260,6 +266,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
+        let stop = shutdown_signal()?;
         let app = Application::build(ServeSettings {
             data: args.data.data.clone(),
             listen: args.listen,
@@ -293,6 +300,6 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.data.data.display()
         );
         println!("  then send:  Authorization: Bearer <token>");
-        app.run_until_stopped().await
+        app.run_until(stop).await
     })
 }

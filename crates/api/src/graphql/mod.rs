@@ -35,6 +35,9 @@ pub mod limits {
     pub const DEPTH: usize = 12;
     /// Largest query complexity (one per field, multiplied through lists with `first`).
     pub const COMPLEXITY: usize = 5_000;
+    /// Deepest nesting the parser accepts (fragments and values included), a guard against
+    /// documents built to exhaust the stack before validation runs.
+    pub const RECURSION: usize = 64;
     /// Most aliases in one operation document.
     pub const ALIASES: usize = 30;
     /// Most operations in one batch.
@@ -47,6 +50,12 @@ pub mod limits {
     pub const SHORT_TEXT_CHARS: usize = 2_000;
     /// Largest page (`first`).
     pub const PAGE: i32 = 500;
+}
+
+/// The complexity of a paged list: its page size times what each item asks for.
+pub(crate) fn page_complexity(first: Option<i32>, default: i32, child: usize) -> usize {
+    let first = first.unwrap_or(default).clamp(0, limits::PAGE) as usize;
+    first.max(1).saturating_mul(child.max(1))
 }
 
 /// Who is asking: resolved from the `Authorization` header before execution.
@@ -119,7 +128,7 @@ pub fn build_schema(service: Service) -> Schema {
         .data(service)
         .limit_depth(limits::DEPTH)
         .limit_complexity(limits::COMPLEXITY)
-        .limit_recursive_depth(limits::DEPTH * 2)
+        .limit_recursive_depth(limits::RECURSION)
         .limit_directives(limits::DIRECTIVES_PER_FIELD)
         .finish()
 }
@@ -182,7 +191,12 @@ fn coded(error: &mut ServerError) {
     if has_code {
         return;
     }
-    if error.message.contains("nested too deep") {
+    if error.message.contains("recursion depth") {
+        error.message = format!(
+            "the document is nested deeper than the parser's limit of {}",
+            limits::RECURSION
+        );
+    } else if error.message.contains("nested too deep") {
         error.message = format!(
             "the query is nested deeper than the limit of {}",
             limits::DEPTH

@@ -271,6 +271,7 @@ impl Council {
             .map(Group)
             .collect()
     }
+    #[graphql(complexity = "super::page_complexity(first, 50, child_complexity)")]
     async fn plans(
         &self,
         ctx: &Context<'_>,
@@ -518,6 +519,7 @@ impl PlanObject {
         // Filled by the reminders issue, which records reminders in the ledger.
         Vec::new()
     }
+    #[graphql(complexity = "super::page_complexity(first, 100, child_complexity)")]
     async fn history(
         &self,
         ctx: &Context<'_>,

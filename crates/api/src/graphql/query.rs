@@ -154,6 +154,7 @@ impl QueryRoot {
         }))
     }
 
+    #[graphql(complexity = "super::page_complexity(first, 50, child_complexity)")]
     async fn plans(
         &self,
         ctx: &Context<'_>,
@@ -194,6 +195,7 @@ impl QueryRoot {
     }
 
     /// Every committed event in commit order, for integrators; `after` is an event cursor.
+    #[graphql(complexity = "super::page_complexity(first, 100, child_complexity)")]
     async fn events(
         &self,
         ctx: &Context<'_>,

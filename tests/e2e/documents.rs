@@ -1,0 +1,147 @@
+//! The published document (`councilflow export-plan`), withdrawals, and the body limit.
+
+use serde_json::json;
+
+use crate::support::*;
+
+/// A Stockport plan through member oversight, submission and publication.
+async fn published_stockport_plan(app: &TestApp) -> String {
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    for (person, role) in [
+        ("maria-costa", "portfolio-holder"),
+        ("kwame-mensah", "s151-officer"),
+    ] {
+        app.act(
+            person,
+            "signOff",
+            json!({ "planId": plan, "stageId": "member-oversight", "role": role }),
+        )
+        .await;
+    }
+    app.act(
+        "joe-sutton",
+        "submitPlan",
+        json!({ "planId": plan, "reference": "PP-0042" }),
+    )
+    .await;
+    app.act(
+        "joe-sutton",
+        "publishPlan",
+        json!({ "planId": plan, "url": "https://www.example.org/productivity-plan" }),
+    )
+    .await;
+    plan
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_published_document_carries_the_text_and_the_record_of_approvals() {
+    let mut app = spawn_app().await;
+    let plan = published_stockport_plan(&app).await;
+    let status = app.stop().await;
+    assert!(status.success(), "a clean stop: {status}");
+
+    let md = app
+        .cli(&["export-plan", "--plan", &plan, "--format", "md"])
+        .await;
+    assert!(
+        md.status.success(),
+        "{}",
+        String::from_utf8_lossy(&md.stderr)
+    );
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("Our answer on achievements."), "{md}");
+    assert!(md.contains("Record of approvals"), "{md}");
+    assert!(md.contains("Cllr Maria Costa: signed revision"), "{md}");
+    assert!(md.contains("S151 Officer of Stockport"), "{md}");
+    assert!(md.contains("reference PP-0042"), "{md}");
+    assert!(
+        md.contains("after the deadline"),
+        "a 2026 submission is late for 19 July 2024: {md}"
+    );
+    assert!(
+        md.contains("https://www.example.org/productivity-plan"),
+        "{md}"
+    );
+
+    let html = app
+        .cli(&["export-plan", "--plan", &plan, "--format", "html"])
+        .await;
+    assert!(html.status.success());
+    let html = String::from_utf8_lossy(&html.stdout);
+    assert!(html.starts_with("<!doctype html>"), "{html}");
+    assert!(html.contains("<h2>Record of approvals</h2>"), "{html}");
+
+    let missing = app.cli(&["export-plan", "--plan", "no-such-plan"]).await;
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no plan no-such-plan"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_plan_says_why_not_while_the_server_runs() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let out = app.cli(&["export-plan", "--plan", &plan]).await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("in use"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawn_sign_off_reopens_its_stage_and_only_the_signer_withdraws() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    let signed = app
+        .act(
+            "maria-costa",
+            "signOff",
+            json!({ "planId": plan, "stageId": "member-oversight", "role": "portfolio-holder" }),
+        )
+        .await;
+    assert_eq!(
+        stage(&signed["plan"], "member-oversight")["signOffs"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    let withdraw = json!({ "planId": plan, "stageId": "member-oversight", "role": "portfolio-holder", "reason": "the figures changed" });
+    let (code, _) = app
+        .refused("kwame-mensah", "withdrawSignOff", withdraw.clone())
+        .await;
+    assert!(code == "FORBIDDEN" || code == "NOT_FOUND", "{code}");
+
+    let withdrawn = app.act("maria-costa", "withdrawSignOff", withdraw).await;
+    let requirement = stage(&withdrawn["plan"], "member-oversight")["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["role"] == "portfolio-holder")
+        .cloned()
+        .unwrap();
+    assert_eq!(requirement["satisfied"], false);
+    assert_eq!(withdrawn["events"][0]["kind"], "SignOffWithdrawn");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_over_the_limit_is_refused_as_bad_input_naming_the_limit() {
+    let app = spawn_app().await;
+    let token = app.token("ravi-patel").await;
+    let huge = "x".repeat(300 * 1024);
+    let response = reqwest::Client::new()
+        .post(app.graphql_url())
+        .header("Authorization", format!("Bearer {token}"))
+        .json(&json!({ "query": "query { me { id } }", "variables": { "pad": huge } }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.expect("a JSON answer");
+    let (code, message) = refusal(&body);
+    assert_eq!(code, "BAD_INPUT");
+    assert!(message.contains("262144 bytes"), "{message}");
+    // The server keeps serving.
+    let me = app.graphql(&token, "query { me { id } }", json!({})).await;
+    assert_eq!(ok(&me)["me"]["id"], "ravi-patel");
+}
