@@ -10,6 +10,7 @@ mod crash;
 mod derbyshire_dales;
 mod documents;
 mod http;
+mod seeds;
 mod shared_barriers;
 mod staleness_and_concurrency;
 mod stockport;

@@ -31,6 +31,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
     data: tempfile::TempDir,
+    /// The seeds folder the next start uses.
+    seeds: PathBuf,
     child: Option<Child>,
     log: Arc<Mutex<String>>,
     http: reqwest::Client,
@@ -46,6 +48,7 @@ pub async fn spawn_app() -> TestApp {
     let mut app = TestApp {
         address: String::new(),
         data,
+        seeds: PathBuf::from(SEEDS),
         child: None,
         log: Arc::new(Mutex::new(String::new())),
         http: reqwest::Client::builder()
@@ -59,6 +62,11 @@ pub async fn spawn_app() -> TestApp {
 }
 
 impl TestApp {
+    /// Makes the next (re)start load seeds from `dir`.
+    pub fn use_seeds(&mut self, dir: &Path) {
+        self.seeds = dir.to_owned();
+    }
+
     /// The data folder the server writes to.
     pub fn data_dir(&self) -> &Path {
         self.data.path()
@@ -93,7 +101,7 @@ impl TestApp {
             .arg("--workflows")
             .arg(WORKFLOWS)
             .arg("--seeds")
-            .arg(SEEDS)
+            .arg(&self.seeds)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
