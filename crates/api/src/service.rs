@@ -24,6 +24,9 @@ use councilflow_governance::{
 use councilflow_ledger::{self as ledger, Config, ExpectedVersion, Ledger, LedgerError, NewEvent};
 use tokio::sync::watch;
 
+use councilflow_reminders::log as reminder_log;
+use councilflow_reminders::ReminderLog;
+
 use crate::tokens::TokenStore;
 
 /// The actor recorded for events councilflow makes itself (seed changes).
@@ -118,6 +121,8 @@ impl From<LedgerError> for ServiceError {
 /// What the projector maintains: the governance projections plus the ledger facts a writer needs.
 pub struct State {
     pub projections: Projections,
+    /// Every reminder recorded (claimed, sent, failed, cancelled).
+    pub reminders: ReminderLog,
     /// Ledger stream -> its version, for the expected version of the next append.
     versions: HashMap<String, u64>,
     /// The last ledger position applied.
@@ -128,6 +133,7 @@ impl State {
     fn new(projections: Projections) -> State {
         State {
             projections,
+            reminders: ReminderLog::default(),
             versions: HashMap::new(),
             position: 0,
         }
@@ -138,6 +144,10 @@ impl State {
     fn apply(&mut self, event: &ledger::Event) {
         self.versions.insert(event.stream.clone(), event.version);
         self.position = event.position;
+        if reminder_log::KINDS.contains(&event.kind.as_str()) {
+            self.reminders.apply(&event.kind, &event.payload);
+            return;
+        }
         if !Event::KINDS.contains(&event.kind.as_str()) {
             return;
         }
@@ -506,6 +516,29 @@ impl Service {
         Err(ServiceError::Conflict(
             "this plan is changing too fast to act on; read it again and retry".into(),
         ))
+    }
+
+    /// Appends events councilflow records itself (reminders), as `SYSTEM_ACTOR`, and waits until
+    /// the projections show them. `events` are `(kind, payload)`.
+    pub async fn record(
+        &self,
+        stream: &str,
+        events: Vec<(&str, serde_json::Value)>,
+        idempotency_key: Option<&str>,
+    ) -> Result<ledger::Appended, ServiceError> {
+        let new = events
+            .into_iter()
+            .map(|(kind, payload)| NewEvent::new(kind, SYSTEM_ACTOR, &payload))
+            .collect::<Result<Vec<_>, _>>()?;
+        let appended = self
+            .inner
+            .ledger
+            .append(stream, ExpectedVersion::Any, new, idempotency_key)
+            .await?;
+        if let Some(last) = appended.events.last() {
+            self.wait_for(last.position).await;
+        }
+        Ok(appended)
     }
 
     /// Writes `people.tsv` (one role assignment a line) beside the ledger, so `councilflow people`

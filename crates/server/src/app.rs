@@ -17,8 +17,16 @@ use councilflow_api::graphql::{self, limits, Schema, Viewer};
 use councilflow_api::{Service, Settings};
 use futures_util::FutureExt;
 
-use crate::cli::ServeArgs;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, Query};
+use councilflow_governance::{CouncilId, PlanId};
+use councilflow_reminders::Mailer;
+
+use crate::cli::{Format, MailArgs, ServeArgs};
 use crate::definitions::{self, Kind, Source};
+use crate::reminders::{self, ReminderSettings};
 
 /// What `serve` needs, already resolved.
 pub struct ServeSettings {
@@ -26,6 +34,7 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     pub workflows: definitions::Files,
     pub seeds: definitions::Files,
+    pub mail: MailArgs,
 }
 
 /// A built application: bound to its port, ready to run.
@@ -33,6 +42,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     service: Service,
     schema: Schema,
+    mailer: Arc<Mailer>,
 }
 
 #[derive(Clone)]
@@ -55,11 +65,37 @@ impl Application {
             .await
             .with_context(|| format!("listening on {}", settings.listen))?;
         let schema = graphql::build_schema(service.clone());
+        let mail = &settings.mail;
+        let timeout = Duration::from_secs(mail.smtp_timeout_secs.max(1));
+        let mailer = Arc::new(match &mail.smtp_url {
+            Some(url) => Mailer::smtp(url, timeout).map_err(anyhow::Error::msg)?,
+            None => Mailer::files(&settings.data.join("mail"), timeout)
+                .context("creating the folder for .eml files")?,
+        });
+        let address = listener.local_addr().context("reading the bound address")?;
+        let reminder_settings = ReminderSettings {
+            interval: Duration::from_secs(mail.reminder_interval_secs),
+            retry_base: Duration::from_secs(mail.reminder_retry_secs),
+            public_url: mail
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{address}")),
+            from: mail.mail_from.parse().with_context(|| {
+                format!("the From address {:?} is not an address", mail.mail_from)
+            })?,
+        };
+        reminders::spawn(service.clone(), mailer.clone(), reminder_settings);
         Ok(Application {
             listener,
             service,
             schema,
+            mailer,
         })
+    }
+
+    /// Where reminders go (SMTP or a folder of .eml files).
+    pub fn mail_destination(&self) -> &str {
+        self.mailer.describe()
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -96,6 +132,8 @@ impl Application {
             .route("/graphql", get(graphiql).post(graphql_post))
             .route("/graphql/ws", get(graphql_ws))
             .route("/healthz", get(|| async { "ok" }))
+            .route("/plans/{id}", get(plan_page))
+            .route("/calendar/{file}", get(council_calendar))
             .with_state(state);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
@@ -209,6 +247,95 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     }
 }
 
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    token: Option<String>,
+}
+
+/// Pages outside GraphQL (a plan's document, a calendar) take the token from the Authorization
+/// header or, for links and calendar subscriptions that cannot send headers, `?token=`.
+/// `None` when the viewer is signed in; otherwise the refusal to send.
+fn page_refusal(service: &Service, headers: &HeaderMap, query: &TokenQuery) -> Option<Response> {
+    let header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query.token.as_ref().map(|t| format!("Bearer {t}")));
+    match Viewer::from_header(service, header.as_deref()) {
+        Viewer::Person(_) => None,
+        Viewer::Anonymous => Some((
+            StatusCode::UNAUTHORIZED,
+            "Sign in: add ?token=<token> to this address, or send Authorization: Bearer <token>. \
+             Get a token with `councilflow token --person <your id>`.\n",
+        )
+            .into_response()),
+        Viewer::Rejected(why) => {
+            Some((StatusCode::UNAUTHORIZED, format!("{why}\n")).into_response())
+        }
+    }
+}
+
+/// `GET /plans/{id}`: the plan's document with its record of approvals (the link in reminders).
+async fn plan_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = page_refusal(&state.service, &headers, &query) {
+        return refused;
+    }
+    let Ok(id) = PlanId::parse(&id) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!("{id:?} is not a plan id\n"),
+        )
+            .into_response();
+    };
+    let service = state.service.read();
+    match service.projections.plan_view(&id) {
+        Some(view) => Html(crate::document::render(
+            &service.projections,
+            &view,
+            Format::Html,
+        ))
+        .into_response(),
+        None => (StatusCode::NOT_FOUND, format!("there is no plan {id}\n")).into_response(),
+    }
+}
+
+/// `GET /calendar/{council}.ics`: the council's plan deadlines and committee dates.
+async fn council_calendar(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(query): Query<TokenQuery>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(refused) = page_refusal(&state.service, &headers, &query) {
+        return refused;
+    }
+    let Some(Ok(council)) = file.strip_suffix(".ics").map(CouncilId::parse) else {
+        return (
+            StatusCode::NOT_FOUND,
+            "ask for /calendar/<council-id>.ics\n",
+        )
+            .into_response();
+    };
+    let calendar = crate::calendar::council_calendar(&state.service.read().projections, &council);
+    match calendar {
+        Some(text) => (
+            [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            format!("there is no council {council}\n"),
+        )
+            .into_response(),
+    }
+}
+
 /// graphql-transport-ws (and the older graphql-ws). The token comes in `connection_init`'s
 /// payload as `{"Authorization": "Bearer <token>"}`.
 async fn graphql_ws(
@@ -272,6 +399,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             listen: args.listen,
             workflows,
             seeds,
+            mail: args.mail.clone(),
         })
         .await?;
         let address = app.address();
@@ -294,6 +422,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             describe(&workflows_from),
             describe(&seeds_from)
         );
+        println!("  reminders:  {}", app.mail_destination());
         println!(
             "  get a token: councilflow token --person <id> --data {}   (people: councilflow people --data {})",
             args.data.data.display(),

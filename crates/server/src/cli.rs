@@ -63,6 +63,36 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub definitions: DefinitionArgs,
+    #[command(flatten)]
+    pub mail: MailArgs,
+}
+
+#[derive(Args, Clone)]
+pub struct MailArgs {
+    /// SMTP server for reminders, as a lettre URL: smtp://host:port, smtp://host:587?tls=required
+    /// (STARTTLS), smtps://user:password@host:465. Without it, reminders are written as .eml files
+    /// under DATA/mail.
+    #[arg(long, env = "COUNCILFLOW_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Longest a single send may take before it counts as a temporary failure.
+    #[arg(long, env = "COUNCILFLOW_SMTP_TIMEOUT_SECS", default_value_t = 30)]
+    pub smtp_timeout_secs: u64,
+    /// The From address of reminders.
+    #[arg(
+        long,
+        env = "COUNCILFLOW_MAIL_FROM",
+        default_value = "councilflow <councilflow@localhost>"
+    )]
+    pub mail_from: String,
+    /// The address people reach this server at, for links in reminders (default: the listen address).
+    #[arg(long, env = "COUNCILFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How often the reminder task looks for reminders due.
+    #[arg(long, env = "COUNCILFLOW_REMINDER_INTERVAL_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub reminder_interval_secs: u64,
+    /// The wait before the first retry of a failed reminder (doubling each time, capped at 6 h).
+    #[arg(long, env = "COUNCILFLOW_REMINDER_RETRY_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub reminder_retry_secs: u64,
 }
 
 #[derive(Args)]

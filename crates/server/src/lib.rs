@@ -2,7 +2,9 @@
 //! the operator commands, and the published document of a plan.
 
 pub mod app;
+pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod definitions;
 pub mod document;
+pub mod reminders;

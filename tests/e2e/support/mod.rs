@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod plans;
+pub mod smtp;
 pub mod ws;
 
 use std::collections::HashMap;
@@ -33,6 +34,8 @@ pub struct TestApp {
     data: tempfile::TempDir,
     /// The seeds folder the next start uses.
     seeds: PathBuf,
+    /// More `serve` arguments (mail settings, intervals).
+    extra_args: Vec<String>,
     child: Option<Child>,
     log: Arc<Mutex<String>>,
     http: reqwest::Client,
@@ -41,6 +44,11 @@ pub struct TestApp {
 
 /// Starts the binary with a fresh data folder.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the binary with a fresh data folder and more `serve` arguments.
+pub async fn spawn_app_with(extra_args: &[&str]) -> TestApp {
     let data = tempfile::Builder::new()
         .prefix("councilflow-e2e-")
         .tempdir()
@@ -49,6 +57,7 @@ pub async fn spawn_app() -> TestApp {
         address: String::new(),
         data,
         seeds: PathBuf::from(SEEDS),
+        extra_args: Vec::new(),
         child: None,
         log: Arc::new(Mutex::new(String::new())),
         http: reqwest::Client::builder()
@@ -57,6 +66,7 @@ pub async fn spawn_app() -> TestApp {
             .expect("build an HTTP client"),
         tokens: Mutex::new(HashMap::new()),
     };
+    app.extra_args = extra_args.iter().map(|a| (*a).to_owned()).collect();
     app.start().await;
     app
 }
@@ -102,6 +112,7 @@ impl TestApp {
             .arg(WORKFLOWS)
             .arg("--seeds")
             .arg(&self.seeds)
+            .args(&self.extra_args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -514,10 +514,65 @@ impl PlanObject {
     async fn published_url(&self) -> Option<&str> {
         self.view.plan.publication.as_ref().map(|p| p.url.as_str())
     }
-    /// Reminders sent, failed and scheduled for this plan.
-    async fn reminders(&self) -> Vec<Reminder> {
-        // Filled by the reminders issue, which records reminders in the ledger.
-        Vec::new()
+    /// Reminders sent, failed and scheduled for this plan (those superseded by a later reminder
+    /// for the same deadline, never sent, show as CANCELLED).
+    async fn reminders(&self, ctx: &Context<'_>) -> Vec<Reminder> {
+        use councilflow_reminders::schedule::{unrecorded_status, UnrecordedStatus};
+        use councilflow_reminders::Status;
+        let now = Utc::now();
+        let state = service(ctx).read();
+        let projections = &state.projections;
+        let Some(workflow) = projections.workflows().get(&self.view.plan.workflow) else {
+            return Vec::new();
+        };
+        // A plan read as of an earlier time shows what was recorded then, with no schedule.
+        let planned = match self.as_of {
+            None => councilflow_reminders::plan_schedule(
+                &self.view,
+                workflow,
+                projections.organisation(),
+                now,
+            ),
+            Some(_) => Vec::new(),
+        };
+        let subject = gov::streams::plan(&self.view.plan.id);
+        let mut out: Vec<Reminder> = Vec::new();
+        let mut recorded = std::collections::HashSet::new();
+        for record in state.reminders.of_subject(&subject) {
+            recorded.insert(record.due.key.clone());
+            let (status, sent_at) = match &record.status {
+                Status::Claimed => (ReminderStatus::Scheduled, None),
+                Status::Sent { at, .. } => (ReminderStatus::Sent, Some(*at)),
+                Status::Failed { .. } => (ReminderStatus::Failed, None),
+                Status::Cancelled { .. } => (ReminderStatus::Cancelled, None),
+            };
+            out.push(Reminder {
+                recipient: record.due.recipient.clone(),
+                stage: record.due.stage.as_ref().map(|s| ID(s.to_string())),
+                due: record.due.due,
+                status,
+                sent_at,
+                attempts: i32::try_from(record.attempts).unwrap_or(i32::MAX),
+                key: record.due.key.clone(),
+            });
+        }
+        for p in planned.iter().filter(|p| !recorded.contains(&p.key)) {
+            let status = match unrecorded_status(p, &planned, now) {
+                UnrecordedStatus::Scheduled | UnrecordedStatus::DueNow => ReminderStatus::Scheduled,
+                UnrecordedStatus::Superseded => ReminderStatus::Cancelled,
+            };
+            out.push(Reminder {
+                recipient: p.recipient.clone(),
+                stage: p.stage.as_ref().map(|s| ID(s.to_string())),
+                due: p.due,
+                status,
+                sent_at: None,
+                attempts: 0,
+                key: p.key.clone(),
+            });
+        }
+        out.sort_by(|a, b| (a.due, &a.key).cmp(&(b.due, &b.key)));
+        out
     }
     #[graphql(complexity = "super::page_complexity(first, 100, child_complexity)")]
     async fn history(
@@ -683,14 +738,40 @@ pub struct Blocker {
     message: String,
 }
 
-#[derive(SimpleObject)]
 pub struct Reminder {
-    recipient: Person,
+    recipient: PersonId,
     stage: Option<ID>,
     due: DateTime<Utc>,
     status: ReminderStatus,
     sent_at: Option<DateTime<Utc>>,
     attempts: i32,
+    key: String,
+}
+
+#[Object]
+impl Reminder {
+    async fn recipient(&self, ctx: &Context<'_>) -> Person {
+        person_or_placeholder(ctx, &self.recipient)
+    }
+    async fn stage(&self) -> Option<&ID> {
+        self.stage.as_ref()
+    }
+    async fn due(&self) -> DateTime<Utc> {
+        self.due
+    }
+    async fn status(&self) -> ReminderStatus {
+        self.status
+    }
+    async fn sent_at(&self) -> Option<DateTime<Utc>> {
+        self.sent_at
+    }
+    async fn attempts(&self) -> i32 {
+        self.attempts
+    }
+    /// The reminder's key: plan, deadline, offset and recipient (one email per key, ever).
+    async fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 pub struct Section(gov::plan::SectionState, gov::WorkflowId);
