@@ -37,7 +37,12 @@ pub struct ReminderSettings {
 /// Starts the task; it runs until the runtime stops.
 pub fn spawn(service: Service, mailer: Arc<Mailer>, settings: ReminderSettings) {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(settings.interval);
+        // The first round waits one interval: a server that just started (or restarted after a
+        // crash) serves first, and reminders are never that urgent.
+        let mut ticks = tokio::time::interval_at(
+            tokio::time::Instant::now() + settings.interval,
+            settings.interval,
+        );
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;

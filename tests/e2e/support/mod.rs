@@ -113,6 +113,9 @@ impl TestApp {
             .arg("--seeds")
             .arg(&self.seeds)
             .args(&self.extra_args)
+            // Tests that are not about reminders must not see a reminder round mid-test; those
+            // that are pass --reminder-interval-secs, which wins over the environment.
+            .env("COUNCILFLOW_REMINDER_INTERVAL_SECS", "3600")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

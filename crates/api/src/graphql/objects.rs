@@ -574,6 +574,7 @@ impl PlanObject {
         out.sort_by(|a, b| (a.due, &a.key).cmp(&(b.due, &b.key)));
         out
     }
+    /// The plan's events and its reminders' events, in commit order.
     #[graphql(complexity = "super::page_complexity(first, 100, child_complexity)")]
     async fn history(
         &self,
@@ -583,11 +584,18 @@ impl PlanObject {
     ) -> Result<EventConnection> {
         let first = page_size(first, 100)?;
         let after = parse_cursor(after.as_deref())?;
+        // The plan's own stream and its reminders' stream, merged in commit order.
         let stream = gov::streams::plan(&self.view.plan.id);
-        let events = service(ctx)
-            .ledger()
-            .read_stream(&stream, 1, usize::MAX)
-            .map_err(|e| service_error(e.into()))?;
+        let ledger = service(ctx).ledger();
+        let mut events = Vec::new();
+        for name in [stream.clone(), councilflow_reminders::log::stream(&stream)] {
+            events.extend(
+                ledger
+                    .read_stream(&name, 1, usize::MAX)
+                    .map_err(|e| service_error(e.into()))?,
+            );
+        }
+        events.sort_by_key(|e| e.position);
         let mut events: Vec<ledger::Event> = events
             .into_iter()
             .filter(|e| e.position > after)
