@@ -145,3 +145,30 @@ async fn a_body_over_the_limit_is_refused_as_bad_input_naming_the_limit() {
     let me = app.graphql(&token, "query { me { id } }", json!({})).await;
     assert_eq!(ok(&me)["me"]["id"], "ravi-patel");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_reads_as_json_and_as_a_page_with_a_token_and_not_without() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let token = app.token("ravi-patel").await;
+    let json: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/plans/{plan}.json", app.address))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["plan"]["id"], plan.as_str());
+    assert_eq!(json["current_stage"], "member-oversight");
+    let page = reqwest::get(format!("{}/plans/{plan}?token={token}", app.address))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Record of approvals"));
+    let anonymous = reqwest::get(format!("{}/plans/{plan}.json", app.address))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+}

@@ -275,7 +275,8 @@ fn page_refusal(service: &Service, headers: &HeaderMap, query: &TokenQuery) -> O
     }
 }
 
-/// `GET /plans/{id}`: the plan's document with its record of approvals (the link in reminders).
+/// `GET /plans/{id}`: the plan's document with its record of approvals (the link in reminders);
+/// `GET /plans/{id}.json`: the plan's projection as JSON.
 async fn plan_page(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -285,6 +286,12 @@ async fn plan_page(
     if let Some(refused) = page_refusal(&state.service, &headers, &query) {
         return refused;
     }
+    // `/plans/<id>.json` is the same projection as JSON: the plain-HTTP baseline the GraphQL
+    // benchmark compares against, and a simple read for scripts.
+    let (id, json) = match id.strip_suffix(".json") {
+        Some(id) => (id.to_owned(), true),
+        None => (id, false),
+    };
     let Ok(id) = PlanId::parse(&id) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -294,6 +301,7 @@ async fn plan_page(
     };
     let service = state.service.read();
     match service.projections.plan_view(&id) {
+        Some(view) if json => axum::Json(view).into_response(),
         Some(view) => Html(crate::document::render(
             &service.projections,
             &view,
