@@ -172,3 +172,69 @@ async fn a_plan_reads_as_json_and_as_a_page_with_a_token_and_not_without() {
         .unwrap();
     assert_eq!(anonymous.status(), 401);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_imports_into_a_fresh_folder_that_verifies_and_serves_the_same_plan() {
+    let mut app = spawn_app().await;
+    let plan = published_stockport_plan(&app).await;
+    let before = app.plan("ravi-patel", &plan).await;
+    let status = app.stop().await;
+    assert!(status.success());
+
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("ledger.ndjson");
+    let exported = app
+        .cli(&["export", "--output", file.to_str().unwrap()])
+        .await;
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    // The export verifies on its own.
+    let checked = std::process::Command::new(env!("CARGO_BIN_EXE_councilflow"))
+        .args(["verify", "--export", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+
+    let restored = scratch.path().join("restored");
+    let imported = std::process::Command::new(env!("CARGO_BIN_EXE_councilflow"))
+        .args([
+            "import",
+            "--input",
+            file.to_str().unwrap(),
+            "--data",
+            restored.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+    let verified = std::process::Command::new(env!("CARGO_BIN_EXE_councilflow"))
+        .args(["verify", "--data", restored.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(verified.status.success());
+    // The same plan, rebuilt from the imported folder, reads the same.
+    let md_original = app.cli(&["export-plan", "--plan", &plan]).await;
+    let md_restored = std::process::Command::new(env!("CARGO_BIN_EXE_councilflow"))
+        .args([
+            "export-plan",
+            "--plan",
+            &plan,
+            "--data",
+            restored.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(md_original.stdout, md_restored.stdout);
+    assert_eq!(before["status"], "PUBLISHED");
+}
