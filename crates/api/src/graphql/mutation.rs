@@ -13,7 +13,7 @@ use councilflow_governance::{
 use super::objects::{
     Decision, Event, PlanObject, PlanPayload, SharedSection, SharedSectionPayload,
 };
-use super::query::parse_id;
+use super::query::{parse_id, parse_opt_id};
 use super::scalars::Date;
 use super::{bad_input, limits, service, service_error, viewer};
 use crate::service::{ServiceError, Written};
@@ -284,10 +284,7 @@ impl MutationRoot {
             plan: plan.clone(),
             workflow,
             councils,
-            route: input
-                .route
-                .map(|r| parse_id("route", &r, RouteId::parse))
-                .transpose()?,
+            route: parse_opt_id("route", input.route, RouteId::parse)?,
             title: input.title,
             key_dates,
         };
@@ -342,10 +339,7 @@ impl MutationRoot {
         let command = PlanCommand::SignOff {
             stage: parse_id("stage", &input.stage_id, StageId::parse)?,
             role: role(&input.role)?,
-            council: input
-                .council
-                .map(|c| parse_id("council", &c, CouncilId::parse))
-                .transpose()?,
+            council: parse_opt_id("council", input.council, CouncilId::parse)?,
             comment: input.comment,
         };
         plan_mutation(
@@ -368,10 +362,7 @@ impl MutationRoot {
         let command = PlanCommand::WithdrawSignOff {
             stage: parse_id("stage", &input.stage_id, StageId::parse)?,
             role: role(&input.role)?,
-            council: input
-                .council
-                .map(|c| parse_id("council", &c, CouncilId::parse))
-                .transpose()?,
+            council: parse_opt_id("council", input.council, CouncilId::parse)?,
             reason: input.reason,
         };
         plan_mutation(
@@ -395,19 +386,13 @@ impl MutationRoot {
         }
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::RecordCommitteeDecision {
-            stage: input
-                .stage_id
-                .map(|s| parse_id("stage", &s, StageId::parse))
-                .transpose()?,
+            stage: parse_opt_id("stage", input.stage_id, StageId::parse)?,
             council: parse_id("council", &input.council, CouncilId::parse)?,
             committee: input.committee,
             meeting_date: input.meeting_date.0,
             decision: input.decision.into(),
             minute_reference: input.minute_reference,
-            delegated_to: input
-                .delegated_to
-                .map(|p| parse_id("person", &p, PersonId::parse))
-                .transpose()?,
+            delegated_to: parse_opt_id("person", input.delegated_to, PersonId::parse)?,
         };
         plan_mutation(
             ctx,
@@ -428,10 +413,7 @@ impl MutationRoot {
         short_text("the committee name", &input.committee)?;
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::ScheduleMeeting {
-            stage: input
-                .stage_id
-                .map(|s| parse_id("stage", &s, StageId::parse))
-                .transpose()?,
+            stage: parse_opt_id("stage", input.stage_id, StageId::parse)?,
             council: parse_id("council", &input.council, CouncilId::parse)?,
             committee: input.committee,
             meeting_date: input.meeting_date.0,
@@ -495,10 +477,7 @@ impl MutationRoot {
     ) -> Result<PlanPayload> {
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::SetDeadline {
-            stage: input
-                .stage_id
-                .map(|s| parse_id("stage", &s, StageId::parse))
-                .transpose()?,
+            stage: parse_opt_id("stage", input.stage_id, StageId::parse)?,
             due: input.due,
         };
         plan_mutation(

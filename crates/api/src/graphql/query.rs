@@ -23,6 +23,15 @@ pub(crate) fn parse_id<T>(
     parse(id).map_err(|e| bad_input(format!("{what} {id:?}: {e}")))
 }
 
+/// An optional id argument, parsed when present.
+pub(crate) fn parse_opt_id<T>(
+    what: &str,
+    id: Option<ID>,
+    parse: impl Fn(&str) -> std::result::Result<T, councilflow_governance::IdError>,
+) -> Result<Option<T>> {
+    id.map(|id| parse_id(what, &id, parse)).transpose()
+}
+
 #[Object(name = "Query")]
 impl QueryRoot {
     /// The signed-in person.
@@ -94,12 +103,8 @@ impl QueryRoot {
         role: Option<String>,
     ) -> Result<Vec<Person>> {
         viewer(ctx)?;
-        let council = council
-            .map(|c| parse_id("council", &c, CouncilId::parse))
-            .transpose()?;
-        let group = group
-            .map(|g| parse_id("group", &g, GroupId::parse))
-            .transpose()?;
+        let council = parse_opt_id("council", council, CouncilId::parse)?;
+        let group = parse_opt_id("group", group, GroupId::parse)?;
         let role = role
             .map(|r| Role::parse(&r).map_err(|e| bad_input(format!("role {r:?}: {e}"))))
             .transpose()?;
@@ -163,9 +168,7 @@ impl QueryRoot {
         after: Option<String>,
     ) -> Result<PlanConnection> {
         viewer(ctx)?;
-        let council = council
-            .map(|c| parse_id("council", &c, CouncilId::parse))
-            .transpose()?;
+        let council = parse_opt_id("council", council, CouncilId::parse)?;
         plan_connection(ctx, council.as_ref(), first, after)
     }
 
