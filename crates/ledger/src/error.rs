@@ -25,6 +25,11 @@ pub enum LedgerError {
     #[error("storage failed: {0}")]
     Storage(String),
 
+    /// The file system has no space left. Nothing in the failed batch was acknowledged, and
+    /// appends succeed again once space is freed.
+    #[error("no space left on the device: {0}")]
+    NoSpace(String),
+
     /// The stored log does not verify.
     #[error("the log is broken at position {position}: {reason}")]
     Corrupt { position: u64, reason: String },
@@ -40,12 +45,22 @@ pub enum LedgerError {
 
 impl From<sled::Error> for LedgerError {
     fn from(e: sled::Error) -> Self {
-        LedgerError::Storage(e.to_string())
+        match e {
+            sled::Error::Io(io) => io.into(),
+            other => LedgerError::Storage(other.to_string()),
+        }
     }
 }
 
 impl From<std::io::Error> for LedgerError {
     fn from(e: std::io::Error) -> Self {
-        LedgerError::Storage(e.to_string())
+        // ENOSPC, and EDQUOT (a quota counts as full for whoever hits it).
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || e.kind() == std::io::ErrorKind::QuotaExceeded
+        {
+            LedgerError::NoSpace(e.to_string())
+        } else {
+            LedgerError::Storage(e.to_string())
+        }
     }
 }

@@ -377,6 +377,104 @@ mod tests {
         assert!(check_name("stream", "plan-ä").is_ok());
     }
 
+    mod props {
+        //! Decoding stored bytes (the CI stand-in for fuzzing it): arbitrary bytes and mutated
+        //! valid records give an event or an error, never a panic; a record decodes only to an
+        //! event whose re-encoding is the same bytes.
+        use super::*;
+        use proptest::prelude::*;
+
+        fn decode_is_total(bytes: &[u8]) {
+            if let Ok(e) = Event::decode_stored(bytes) {
+                assert_eq!(
+                    e.encode_stored(),
+                    bytes,
+                    "a decoded record re-encodes byte for byte"
+                );
+            }
+            let _ = stored_hash_matches(bytes);
+        }
+
+        /// A valid stored record with arbitrary field contents.
+        fn record() -> impl Strategy<Value = Vec<u8>> {
+            (
+                any::<u64>(),
+                any::<u64>(),
+                any::<u128>(),
+                any::<i64>(),
+                "[a-z0-9-]{1,40}",
+                "[A-Za-z]{1,30}",
+                ".{1,30}",
+                "[ -~]{0,200}",
+                any::<[u8; 32]>(),
+            )
+                .prop_filter_map(
+                    "a representable time",
+                    |(position, version, id, micros, stream, kind, actor, text, prev)| {
+                        let at = DateTime::from_timestamp_micros(micros)?;
+                        let mut e = Event {
+                            position,
+                            stream,
+                            version,
+                            id: Uuid::from_u128(id),
+                            kind,
+                            at,
+                            actor,
+                            payload: serde_json::to_string(&text).ok()?,
+                            prev_hash: Hash(prev),
+                            hash: GENESIS,
+                        };
+                        e.hash = e.computed_hash();
+                        Some(e.encode_stored())
+                    },
+                )
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+                decode_is_total(&bytes);
+            }
+
+            #[test]
+            fn a_valid_record_round_trips(stored in record()) {
+                let e = Event::decode_stored(&stored).expect("a valid record decodes");
+                prop_assert_eq!(e.encode_stored(), stored.clone());
+                prop_assert!(stored_hash_matches(&stored));
+            }
+
+            #[test]
+            fn mutated_records_never_panic(
+                stored in record(),
+                flips in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6),
+                cut in any::<usize>(),
+                extra in prop::collection::vec(any::<u8>(), 0..16),
+            ) {
+                let mut bad = stored.clone();
+                for (at, value) in &flips {
+                    let i = at % bad.len();
+                    bad[i] = *value;
+                }
+                decode_is_total(&bad);
+                // Truncated and extended.
+                decode_is_total(&bad[..cut % (bad.len() + 1)]);
+                let mut longer = stored.clone();
+                longer.extend_from_slice(&extra);
+                decode_is_total(&longer);
+                // Length prefixes set to huge values (the stream's length sits after the fixed
+                // header of prev, hash, format, position, version, id and time).
+                let header = 32 + 32 + 1 + 8 + 8 + 16 + 8;
+                if stored.len() >= header + 4 {
+                    let mut huge = stored.clone();
+                    huge[header..header + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+                    decode_is_total(&huge);
+                }
+            }
+        }
+    }
+
     #[test]
     fn payloads_that_are_not_json_or_too_large_are_refused() {
         assert!(NewEvent::from_json_text("k", "a", "{not json").is_err());

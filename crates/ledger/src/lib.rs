@@ -22,6 +22,25 @@ mod verify;
 mod wal;
 mod writer;
 
+/// The decoders of bytes read from disk, for the fuzz targets (`fuzz/`); not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    /// Decodes one stored record (the `log` tree's value); an error for anything malformed.
+    pub fn decode_stored(bytes: &[u8]) -> Result<crate::Event, String> {
+        crate::event::Event::decode_stored(bytes)
+    }
+
+    /// Whether a stored record's hash matches its bytes.
+    pub fn stored_hash_matches(bytes: &[u8]) -> bool {
+        crate::event::stored_hash_matches(bytes)
+    }
+
+    /// Decodes write-ahead records up to the first damaged one; the length of the good prefix.
+    pub fn decode_wal(bytes: &[u8]) -> usize {
+        crate::wal::decode_records(bytes).1
+    }
+}
+
 pub use error::LedgerError;
 pub use event::{Event, Hash, NewEvent, GENESIS, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};
 pub use export::{verify_export, verify_export_file};

@@ -155,7 +155,7 @@ fn encode_record(events: &[(IVec, IVec)], keys: &[(IVec, IVec)]) -> Vec<u8> {
 
 /// Decodes records up to the first one that is incomplete or damaged; returns them and the length
 /// of the good prefix.
-fn decode_records(bytes: &[u8]) -> (Vec<WalBatch>, usize) {
+pub(crate) fn decode_records(bytes: &[u8]) -> (Vec<WalBatch>, usize) {
     let mut batches = Vec::new();
     let mut at = 0;
     while let Some((batch, next)) = decode_record(bytes, at) {
@@ -182,14 +182,16 @@ fn decode_record(bytes: &[u8], at: usize) -> Option<(WalBatch, usize)> {
         r = tail;
         Some(head)
     };
+    // Capacities are capped by what the body can hold: a count is read from the file, and a
+    // damaged or crafted one must not reserve gigabytes.
     let count = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-    let mut events = Vec::with_capacity(count);
+    let mut events = Vec::with_capacity(count.min(body_len / 4));
     for _ in 0..count {
         let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
         events.push(take(len)?.to_vec());
     }
     let count = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
-    let mut keys = Vec::with_capacity(count);
+    let mut keys = Vec::with_capacity(count.min(body_len / 16));
     for _ in 0..count {
         let len = u32::from_be_bytes(take(4)?.try_into().ok()?) as usize;
         let key = take(len)?.to_vec();

@@ -5,6 +5,13 @@
 //! `--dir PATH` picks the folder (default: a temporary folder under the current directory, so
 //! the baseline and the ledger share a disk). It prints a table, then one JSON object as its last
 //! line. Figures are medians and percentiles of this run; compare them as ratios.
+//!
+//! Slice mode, for `bench/run` (which interleaves it with PostgreSQL):
+//! `ledger-bench --writers 1,16,64 --seconds S --dir DIR [--raw] [--latencies PREFIX] --json`
+//! runs the raw fdatasync loop (with `--raw`) and then each writer count for S seconds against
+//! ledgers kept in DIR (`DIR/cf-w<N>`, reopened on each call; the caller removes DIR), appends
+//! each call's latency in microseconds, one a line, to `PREFIX-raw.txt` / `PREFIX-w<N>.txt`, and
+//! prints one JSON object: `{"raw": {...}, "w1": {"count", "elapsed_s", "per_s", "p50_ms", "p99_ms"}, ...}`.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -239,10 +246,81 @@ fn million_child(dir: &Path) {
     println!("{disk} {rss_fill} {replay_per_s} {}", peak_rss_bytes());
 }
 
+/// One slice per measure, for a caller that interleaves them with other systems (`bench/run`).
+fn slice_mode(args: &[String]) {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let writers: Vec<usize> = value("--writers")
+        .expect("--writers 1,16,64")
+        .split(',')
+        .map(|w| w.trim().parse().expect("a writer count"))
+        .collect();
+    let seconds: f64 = value("--seconds")
+        .map(|s| s.parse().expect("--seconds N"))
+        .unwrap_or(3.0);
+    let dir = PathBuf::from(value("--dir").expect("--dir DIR"));
+    let prefix = value("--latencies");
+    std::fs::create_dir_all(&dir).expect("bench folder");
+    let duration = Duration::from_secs_f64(seconds);
+    let record = |name: &str, (latencies, elapsed): (Vec<Duration>, Duration)| {
+        if let Some(prefix) = &prefix {
+            let mut file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(format!("{prefix}-{name}.txt"))
+                .expect("latency file");
+            let mut text = String::with_capacity(latencies.len() * 8);
+            for l in &latencies {
+                text.push_str(&l.as_micros().to_string());
+                text.push('\n');
+            }
+            file.write_all(text.as_bytes()).expect("write latencies");
+        }
+        let count = latencies.len();
+        let run = summarise(Latencies(latencies), count, elapsed);
+        json!({
+            "count": run.count,
+            "elapsed_s": elapsed.as_secs_f64(),
+            "per_s": run.per_s,
+            "p50_ms": run.p50_ms,
+            "p99_ms": run.p99_ms,
+        })
+    };
+    let mut summary = json!({});
+    if args.iter().any(|a| a == "--raw") {
+        let mut raw_file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("raw-fsync.bin"))
+            .expect("create the raw fsync file");
+        summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    for &n in &writers {
+        let ledger = Ledger::open(Config::new(dir.join(format!("cf-w{n}")))).expect("open");
+        summary[format!("w{n}")] =
+            record(&format!("w{n}"), appends(&runtime, &ledger, n, duration));
+        ledger.shutdown();
+    }
+    println!("{summary}");
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--million-child") {
         million_child(Path::new(&args[1]));
+        return;
+    }
+    if args.iter().any(|a| a == "--writers") {
+        slice_mode(&args);
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
