@@ -10,6 +10,9 @@
 //! Reads: one projector task follows the ledger's subscription and applies every committed event,
 //! in order, to [`State`]. It is the only writer of the projections, so they never see events out
 //! of order, and they never see an event before it is durable.
+//!
+//! Start-up: the state comes from the projection snapshot when one matches the ledger
+//! ([`crate::snapshot`]), and the events after it are replayed; otherwise the whole log is.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,7 +21,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use chrono::Utc;
 use councilflow_governance::{
     load_seeds, plan, shared_section, streams, sync_events, DefinitionError, Event, EventMeta,
-    GovernanceError, GroupId, PersonId, PlanCommand, PlanId, Projections, Scope, SectionId,
+    GovernanceError, GroupId, PersonId, Plan, PlanCommand, PlanId, Projections, Scope, SectionId,
     SharedSectionCommand, Workflows,
 };
 use councilflow_ledger::{self as ledger, Config, ExpectedVersion, Ledger, LedgerError, NewEvent};
@@ -27,6 +30,7 @@ use tokio::sync::watch;
 use councilflow_reminders::log as reminder_log;
 use councilflow_reminders::ReminderLog;
 
+use crate::snapshot::{self, Snapshot};
 use crate::tokens::TokenStore;
 
 /// The actor recorded for events councilflow makes itself (seed changes).
@@ -71,6 +75,10 @@ pub enum ServiceError {
     NotFound(String),
     #[error("{0}")]
     BadInput(String),
+    /// The server cannot take writes for now (its disk is full); nothing was recorded, and the
+    /// same request succeeds once the cause is fixed.
+    #[error("{0}")]
+    Unavailable(String),
     /// Logged with its cause where it happens; the client sees only an opaque message.
     #[error("internal error")]
     Internal,
@@ -85,6 +93,7 @@ impl ServiceError {
             ServiceError::Conflict(_) => "CONFLICT",
             ServiceError::NotFound(_) => "NOT_FOUND",
             ServiceError::BadInput(_) => "BAD_INPUT",
+            ServiceError::Unavailable(_) => "UNAVAILABLE",
             ServiceError::Internal => "INTERNAL",
         }
     }
@@ -110,6 +119,16 @@ impl From<LedgerError> for ServiceError {
             LedgerError::Conflict { .. } => ServiceError::Conflict(
                 "someone else changed this at the same moment; read it again and retry".into(),
             ),
+            LedgerError::NoSpace(cause) => {
+                tracing::error!(%cause, "a write was refused: the data folder's disk is full");
+                ServiceError::Unavailable(
+                    "councilflow cannot record anything just now: the disk that holds its records \
+                     is full. Nothing was recorded, and reading works as usual. Once the server's \
+                     operator has freed space, send the same request again (with the same \
+                     idempotencyKey, if you gave one)."
+                        .into(),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "ledger failure");
                 ServiceError::Internal
@@ -127,6 +146,8 @@ pub struct State {
     versions: HashMap<String, u64>,
     /// The last ledger position applied.
     pub position: u64,
+    /// The hash of the event at `position` (what a snapshot is checked against).
+    hash: ledger::Hash,
 }
 
 impl State {
@@ -136,7 +157,30 @@ impl State {
             reminders: ReminderLog::default(),
             versions: HashMap::new(),
             position: 0,
+            hash: ledger::GENESIS,
         }
+    }
+
+    /// The state a snapshot recorded, over the workflow definitions loaded now.
+    fn from_snapshot(workflows: Workflows, snapshot: Snapshot, hash: ledger::Hash) -> State {
+        State {
+            projections: Projections::from_snapshot(workflows, snapshot.projections),
+            reminders: snapshot.reminders,
+            versions: snapshot.versions,
+            position: snapshot.position,
+            hash,
+        }
+    }
+
+    fn snapshot(&self, definitions: &str) -> Snapshot {
+        Snapshot::new(
+            definitions,
+            self.position,
+            &self.hash,
+            self.projections.snapshot(),
+            self.reminders.clone(),
+            self.versions.clone(),
+        )
     }
 
     /// Applies one committed ledger event. Events of kinds the governance engine does not know
@@ -144,6 +188,7 @@ impl State {
     fn apply(&mut self, event: &ledger::Event) {
         self.versions.insert(event.stream.clone(), event.version);
         self.position = event.position;
+        self.hash = event.hash;
         if reminder_log::KINDS.contains(&event.kind.as_str()) {
             self.reminders.apply(&event.kind, &event.payload);
             return;
@@ -180,6 +225,15 @@ pub struct Written {
     pub committed: Vec<ledger::Event>,
 }
 
+/// How the projections were rebuilt at start-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StartReport {
+    /// The position of the projection snapshot used (0: none, the whole log was replayed).
+    pub snapshot_position: u64,
+    /// Events replayed after it.
+    pub replayed: u64,
+}
+
 /// The service handle, shared by every request. Cheap to clone.
 #[derive(Clone)]
 pub struct Service {
@@ -194,6 +248,13 @@ struct Inner {
     data: PathBuf,
     /// Serialises `people.tsv` rewrites (the projector and start-up both write it).
     snapshot: std::sync::Mutex<()>,
+    /// The workflow definitions' digest, which a projection snapshot must match.
+    definitions: String,
+    /// The position of the last projection snapshot written or loaded; one writer at a time.
+    projection_snapshot: std::sync::Mutex<u64>,
+    started: StartReport,
+    /// The projector task, so [`Service::close`] can wait for it to let go of the ledger.
+    projector: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Service {
@@ -214,8 +275,13 @@ impl Service {
                 .map(|(name, text)| (name.as_str(), text.as_str())),
         )?;
         let ledger = Ledger::open(Config::new(&settings.data))?;
-        let mut state = State::new(Projections::new(workflows));
-        let mut from = 1;
+        let definitions = snapshot::definitions_digest(&settings.workflows);
+        let mut state = match snapshot::load(&settings.data, &definitions, &ledger) {
+            Some((snapshot, hash)) => State::from_snapshot(workflows, snapshot, hash),
+            None => State::new(Projections::new(workflows)),
+        };
+        let snapshot_position = state.position;
+        let mut from = state.position + 1;
         loop {
             let page = ledger.read_all(from, 4096)?;
             for event in &page.events {
@@ -226,17 +292,35 @@ impl Service {
                 None => break,
             }
         }
+        let replayed = state.position - snapshot_position;
+        tracing::info!(
+            from_snapshot = snapshot_position,
+            replayed,
+            position = state.position,
+            "projections ready"
+        );
         let (applied, _) = watch::channel(state.position);
         let service = Service {
             inner: Arc::new(Inner {
                 tokens: TokenStore::new(&settings.data),
                 data: settings.data,
                 snapshot: std::sync::Mutex::new(()),
+                definitions,
+                projection_snapshot: std::sync::Mutex::new(snapshot_position),
+                started: StartReport {
+                    snapshot_position,
+                    replayed,
+                },
+                projector: std::sync::Mutex::new(None),
                 state: RwLock::new(state),
                 applied,
                 ledger,
             }),
         };
+        if replayed >= snapshot::EVERY {
+            // A long replay is not repeated after a crash.
+            service.write_projection_snapshot();
+        }
         service.spawn_projector();
         service.sync_seeds(&seed).await?;
         service.write_people_snapshot();
@@ -246,7 +330,8 @@ impl Service {
     fn spawn_projector(&self) {
         let inner = self.inner.clone();
         let from = self.read().position + 1;
-        tokio::spawn(async move {
+        let slot = self.inner.clone();
+        let handle = tokio::spawn(async move {
             let mut subscription = inner.ledger.subscribe(from);
             loop {
                 match subscription.next().await {
@@ -258,6 +343,22 @@ impl Service {
                             .unwrap_or_else(|e| e.into_inner())
                             .apply(&event);
                         inner.applied.send_replace(event.position);
+                        let due = {
+                            let last = inner
+                                .projection_snapshot
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner());
+                            event.position >= *last + snapshot::EVERY
+                        };
+                        if due {
+                            let service = Service {
+                                inner: inner.clone(),
+                            };
+                            // Off the runtime's threads: it serialises the whole state.
+                            tokio::task::spawn_blocking(move || {
+                                service.write_projection_snapshot()
+                            });
+                        }
                         if org {
                             Service {
                                 inner: inner.clone(),
@@ -273,6 +374,7 @@ impl Service {
                 }
             }
         });
+        *slot.projector.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
     }
 
     /// Appends the organisation events that bring the recorded organisation up to the seeds.
@@ -317,6 +419,11 @@ impl Service {
         self.inner.state.read().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// How the projections were rebuilt at start-up.
+    pub fn start_report(&self) -> StartReport {
+        self.inner.started
+    }
+
     pub fn ledger(&self) -> &Ledger {
         &self.inner.ledger
     }
@@ -334,6 +441,30 @@ impl Service {
         let mut applied = self.inner.applied.subscribe();
         // The sender lives as long as the service, which outlives this call.
         let _ = applied.wait_for(|&p| p >= position).await;
+    }
+
+    /// The plan as it stood at `as_of`: its own events recorded up to then, read from the ledger
+    /// and folded. The projections keep no history (their memory follows the plans, not the
+    /// log), so this reads one stream: as many events as the plan has, whatever the log holds.
+    pub fn plan_as_of(
+        &self,
+        id: &PlanId,
+        as_of: chrono::DateTime<Utc>,
+    ) -> Result<Option<Plan>, ServiceError> {
+        let stored = self
+            .inner
+            .ledger
+            .read_stream(&streams::plan(id), 1, usize::MAX)?;
+        let mut events = Vec::with_capacity(stored.len());
+        for event in stored.iter().take_while(|e| e.at <= as_of) {
+            let domain = Event::from_parts(&event.kind, &event.payload_json()).map_err(|e| {
+                tracing::error!(position = event.position, error = %e,
+                    "a stored governance event does not decode");
+                ServiceError::Internal
+            })?;
+            events.push(domain);
+        }
+        Ok(Plan::replay(&events))
     }
 
     /// The person a bearer token belongs to, if they still exist.
@@ -557,9 +688,59 @@ impl Service {
         }
     }
 
-    /// Stops accepting writes and finishes those in flight.
+    /// Writes the projection snapshot of the state applied so far (see [`crate::snapshot`]).
+    /// A failure is logged, not returned: without a snapshot the next start replays more.
+    pub fn write_projection_snapshot(&self) {
+        let mut last = self
+            .inner
+            .projection_snapshot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // Encoded under the read lock (a consistent state at one position), written after it.
+        let snapshot = {
+            let state = self.read();
+            if state.position == 0 || state.position == *last {
+                // Nothing applied since the snapshot on disk.
+                return;
+            }
+            state.snapshot(&self.inner.definitions)
+        };
+        let position = snapshot.position;
+        match snapshot::write(&self.inner.data, &snapshot) {
+            Ok(()) => {
+                *last = position;
+                tracing::info!(position, "projection snapshot written");
+            }
+            Err(e) => {
+                // Do not try again at every event: wait for the next interval.
+                *last = position;
+                tracing::warn!(error = %e, "could not write the projection snapshot");
+            }
+        }
+    }
+
+    /// Stops accepting writes, finishes those in flight, and leaves a projection snapshot so the
+    /// next start is quick.
     pub fn shutdown(&self) {
+        self.write_projection_snapshot();
         self.inner.ledger.shutdown();
+    }
+
+    /// [`Service::shutdown`], then waits for the projector to stop, so that once every other
+    /// clone is dropped the data folder can be opened again in this process (tests, tools).
+    pub async fn close(self) {
+        let service = self.clone();
+        // Shutting the ledger down joins its threads: not on the runtime's.
+        let _ = tokio::task::spawn_blocking(move || service.shutdown()).await;
+        let projector = self
+            .inner
+            .projector
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(projector) = projector {
+            let _ = projector.await;
+        }
     }
 }
 

@@ -124,5 +124,5 @@ pub use plan::{
     Decision, DecisionView, Plan, PlanCommand, PlanStatus, Requirement, SignOffView, StageStatus,
     StageView,
 };
-pub use projection::{EventMeta, PlanEntry, PlanView, Projections};
+pub use projection::{EventMeta, PlanView, Projections, ProjectionsSnapshot};
 pub use shared_section::{SharedSection, SharedSectionCommand};

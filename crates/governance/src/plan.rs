@@ -300,9 +300,13 @@ pub struct SectionState {
     pub shared_from: Option<GroupId>,
     /// The group's agreed revision adopted, if any.
     pub adopted_revision: Option<u64>,
+    /// The plan revision of this section's latest change made without delegated authority
+    /// (0 before any): an approval read at an earlier revision of a stage covering this section
+    /// is stale. Kept instead of every edit, so a plan's memory does not grow with its edits.
+    pub undelegated_change: u64,
 }
 
-/// One recorded change of content.
+/// A change of content made under a committee's delegated amendments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditRecord {
     /// Section changed.
@@ -440,8 +444,9 @@ pub struct Plan {
     pub revision: u64,
     /// Sections in workflow order.
     pub sections: Vec<SectionState>,
-    /// Every content change.
-    pub edits: Vec<EditRecord>,
+    /// Content changes made under delegated amendments (rare: the others leave only
+    /// [`SectionState::undelegated_change`] behind, which is all staleness needs).
+    pub delegated_edits: Vec<EditRecord>,
     /// Every sign-off.
     pub sign_offs: Vec<SignOffRecord>,
     /// Every committee decision.
@@ -549,9 +554,10 @@ impl Plan {
                     revision: 0,
                     shared_from: e.shared.get(s).cloned(),
                     adopted_revision: None,
+                    undelegated_change: 0,
                 })
                 .collect(),
-            edits: Vec::new(),
+            delegated_edits: Vec::new(),
             sign_offs: Vec::new(),
             decisions: Vec::new(),
             meetings: Vec::new(),
@@ -589,16 +595,21 @@ impl Plan {
                 if let Some(s) = self.sections.iter_mut().find(|s| s.id == e.section) {
                     s.text = e.text.clone();
                     s.revision = e.section_revision;
+                    if e.delegated.is_none() {
+                        s.undelegated_change = e.plan_revision;
+                    }
                 }
                 self.revision = e.plan_revision;
-                self.edits.push(EditRecord {
-                    section: e.section.clone(),
-                    plan_revision: e.plan_revision,
-                    delegated: e.delegated.clone(),
-                    adopted: false,
-                    by: e.by.clone(),
-                    at: e.at,
-                });
+                if e.delegated.is_some() {
+                    self.delegated_edits.push(EditRecord {
+                        section: e.section.clone(),
+                        plan_revision: e.plan_revision,
+                        delegated: e.delegated.clone(),
+                        adopted: false,
+                        by: e.by.clone(),
+                        at: e.at,
+                    });
+                }
                 self.updated_at = e.at;
             }
             Event::SharedSectionAdopted(e) => {
@@ -606,16 +617,9 @@ impl Plan {
                     s.text = e.text.clone();
                     s.revision = e.section_revision;
                     s.adopted_revision = Some(e.shared_revision);
+                    s.undelegated_change = e.plan_revision;
                 }
                 self.revision = e.plan_revision;
-                self.edits.push(EditRecord {
-                    section: e.section.clone(),
-                    plan_revision: e.plan_revision,
-                    delegated: None,
-                    adopted: true,
-                    by: e.by.clone(),
-                    at: e.at,
-                });
                 self.updated_at = e.at;
             }
             Event::SignedOff(e) => {
@@ -741,19 +745,25 @@ impl Plan {
         let route = workflow.route(&self.route);
         let index_of = |id: &StageId| route.and_then(|r| r.stages.iter().position(|s| s == id));
         let stage_index = index_of(&stage.id);
-        self.edits.iter().any(|e| {
-            if e.plan_revision <= revision || !stage.covers(&e.section) {
-                return false;
-            }
-            let exempt = match (&e.delegated, stage_index) {
-                (Some(d), Some(si)) => match index_of(&d.stage) {
-                    Some(di) => si < di || (si == di && d.councils.contains(council)),
-                    None => false,
-                },
-                _ => false,
-            };
-            !exempt
-        })
+        // A change without delegated authority always makes an earlier approval stale.
+        let changed = self
+            .sections
+            .iter()
+            .any(|s| s.undelegated_change > revision && stage.covers(&s.id));
+        changed
+            || self.delegated_edits.iter().any(|e| {
+                if e.plan_revision <= revision || !stage.covers(&e.section) {
+                    return false;
+                }
+                let exempt = match (&e.delegated, stage_index) {
+                    (Some(d), Some(si)) => match index_of(&d.stage) {
+                        Some(di) => si < di || (si == di && d.councils.contains(council)),
+                        None => false,
+                    },
+                    _ => false,
+                };
+                !exempt
+            })
     }
 
     /// The sign-off that currently counts for (stage, role, council): the latest not withdrawn.

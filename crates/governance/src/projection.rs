@@ -1,8 +1,9 @@
 //! Projections: the read side, updated event by event from the ledger's committed events.
 //!
-//! One `Projections` value holds the organisation, every shared section, every plan (with its own
-//! event history, so a plan "as of" a time is a replay of that plan's events only) and the plans of
-//! each council in start order. Applying the same history one event at a time, or rebuilding from
+//! One `Projections` value holds the organisation, every shared section, every plan's current state
+//! and the plans of each council in start order. It keeps no event history: memory stays in
+//! proportion to the plans, not to the log (a plan "as of" a time is a replay of that plan's own
+//! events, which the caller reads from the ledger and folds with [`Plan::replay`]). Applying the same history one event at a time, or rebuilding from
 //! scratch, gives equal values; a test checks that on long random histories.
 
 use std::collections::BTreeMap;
@@ -31,24 +32,29 @@ pub struct EventMeta {
     pub actor: Option<PersonId>,
 }
 
-/// A plan and the events it was folded from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanEntry {
-    /// Current state.
-    pub plan: Plan,
-    /// Its events with their metadata, in order.
-    pub history: Vec<(EventMeta, Event)>,
-}
-
 /// The read models the API serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Projections {
     workflows: Workflows,
     organisation: Organisation,
     shared: SharedSections,
-    plans: BTreeMap<PlanId, PlanEntry>,
+    plans: BTreeMap<PlanId, Plan>,
     plan_order: Vec<PlanId>,
     by_council: BTreeMap<CouncilId, Vec<PlanId>>,
+    last_position: Option<u64>,
+}
+
+/// Everything [`Projections`] holds but the workflow definitions, in a form any serde format
+/// can write (no maps with compound keys): what a snapshot file stores, so a restart replays only
+/// the events after it. Derived data: the ledger stays the record, and a snapshot that does not
+/// match it is thrown away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectionsSnapshot {
+    organisation: Organisation,
+    shared: Vec<SharedSection>,
+    plans: Vec<Plan>,
+    plan_order: Vec<PlanId>,
+    by_council: Vec<(CouncilId, Vec<PlanId>)>,
     last_position: Option<u64>,
 }
 
@@ -120,6 +126,44 @@ impl Projections {
         }
     }
 
+    /// The state to store in a snapshot.
+    pub fn snapshot(&self) -> ProjectionsSnapshot {
+        ProjectionsSnapshot {
+            organisation: self.organisation.clone(),
+            shared: self.shared.values().cloned().collect(),
+            plans: self.plans.values().cloned().collect(),
+            plan_order: self.plan_order.clone(),
+            by_council: self
+                .by_council
+                .iter()
+                .map(|(c, ids)| (c.clone(), ids.clone()))
+                .collect(),
+            last_position: self.last_position,
+        }
+    }
+
+    /// Projections from a snapshot, over the workflow definitions loaded now. The caller makes
+    /// sure the snapshot was taken with the same definitions (they shape how events apply).
+    pub fn from_snapshot(workflows: Workflows, snapshot: ProjectionsSnapshot) -> Projections {
+        Projections {
+            workflows,
+            organisation: snapshot.organisation,
+            shared: snapshot
+                .shared
+                .into_iter()
+                .map(|s| ((s.group.clone(), s.section.clone()), s))
+                .collect(),
+            plans: snapshot
+                .plans
+                .into_iter()
+                .map(|p| (p.id.clone(), p))
+                .collect(),
+            plan_order: snapshot.plan_order,
+            by_council: snapshot.by_council.into_iter().collect(),
+            last_position: snapshot.last_position,
+        }
+    }
+
     /// Rebuilds from a full history.
     pub fn rebuild<'a>(
         workflows: Workflows,
@@ -159,14 +203,9 @@ impl Projections {
                     }
                 }
             }
-            let entry = self.plans.remove(id);
-            let (state, mut history) = match entry {
-                Some(e) => (Some(e.plan), e.history),
-                None => (None, Vec::new()),
-            };
+            let state = self.plans.remove(id);
             if let Some(plan) = Plan::apply(state, event) {
-                history.push((meta.clone(), event.clone()));
-                self.plans.insert(id.clone(), PlanEntry { plan, history });
+                self.plans.insert(id.clone(), plan);
             }
         }
         true
@@ -198,25 +237,7 @@ impl Projections {
 
     /// A plan's current state.
     pub fn plan(&self, id: &PlanId) -> Option<&Plan> {
-        self.plans.get(id).map(|e| &e.plan)
-    }
-
-    /// A plan's events with metadata, in order (empty for an unknown plan).
-    pub fn plan_history(&self, id: &PlanId) -> &[(EventMeta, Event)] {
-        self.plans
-            .get(id)
-            .map(|e| e.history.as_slice())
-            .unwrap_or(&[])
-    }
-
-    /// The plan as it stood at `as_of`: a replay of its own events recorded up to then.
-    pub fn plan_as_of(&self, id: &PlanId, as_of: DateTime<Utc>) -> Option<Plan> {
-        Plan::replay(
-            self.plan_history(id)
-                .iter()
-                .take_while(|(meta, _)| meta.recorded_at <= as_of)
-                .map(|(_, e)| e),
-        )
+        self.plans.get(id)
     }
 
     /// Every plan, in the order they started.

@@ -76,7 +76,7 @@ pub struct ReminderCancelled {
 }
 
 /// Where one reminder stands.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     /// Claimed; no outcome recorded yet (being sent, or the server stopped mid-send).
     Claimed,
@@ -94,7 +94,7 @@ pub enum Status {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub due: ReminderDue,
     pub status: Status,
@@ -118,8 +118,8 @@ impl Record {
     }
 }
 
-/// Every reminder recorded, by key.
-#[derive(Clone, Debug, Default)]
+/// Every reminder recorded, by key. Serialisable for the service's projection snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReminderLog {
     by_key: BTreeMap<String, Record>,
 }

@@ -139,16 +139,20 @@ impl QueryRoot {
     ) -> Result<Option<PlanObject>> {
         viewer(ctx)?;
         let id = parse_id("plan", &id, PlanId::parse)?;
-        let state = service(ctx).read();
-        let projections = &state.projections;
+        let service = service(ctx);
         let Some(as_of) = as_of else {
-            return Ok(projections
+            return Ok(service
+                .read()
+                .projections
                 .plan_view(&id)
                 .map(|view| PlanObject { view, as_of: None }));
         };
-        let Some(plan) = projections.plan_as_of(&id, as_of) else {
+        // Read before taking the projections' lock, which is never held across ledger reads.
+        let Some(plan) = service.plan_as_of(&id, as_of).map_err(service_error)? else {
             return Ok(None);
         };
+        let state = service.read();
+        let projections = &state.projections;
         let Some(workflow) = projections.workflows().get(&plan.workflow) else {
             return Err(service_error(ServiceError::Internal));
         };

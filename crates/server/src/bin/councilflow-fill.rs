@@ -1,0 +1,195 @@
+//! `councilflow-fill`: fills a fresh data folder with a given number of events of governance
+//! activity, for the growth benchmark (`bench/run`): start-up time, memory and query latency with
+//! 10k, 100k and 1M events in the log.
+//!
+//! It goes through the real service, in process (no HTTP): the same decide, durable append and
+//! projector as the server, so the log holds exactly what a server would have written. Stockport
+//! productivity plans are started by its drafter, then edited by concurrent writers (each writer
+//! owns its plans, so no edit is decided against a stale revision); every tenth plan also gets its
+//! portfolio holder's sign-off, so stages have acts as well as text.
+//!
+//! ```sh
+//! councilflow-fill --data DIR --events 100000 [--plans 100] [--writers 32]
+//! ```
+//!
+//! The last line printed is one JSON object: `{"events", "plans", "seconds", "per_s"}`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use councilflow_api::{Service, Settings};
+use councilflow_governance::{
+    CouncilId, PersonId, PlanCommand, PlanId, Role, SectionId, StageId, WorkflowId,
+};
+use councilflow_server::definitions::{self, Kind};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[derive(Parser)]
+#[command(about = "Fill a fresh data folder with governance events (for benchmarks)")]
+struct Args {
+    /// The data folder to create (must not exist or be empty).
+    #[arg(long)]
+    data: PathBuf,
+    /// Stop once the log holds at least this many events.
+    #[arg(long)]
+    events: u64,
+    /// Plans to spread the edits over (default: one per 1,000 events, 10 to 1,000).
+    #[arg(long)]
+    plans: Option<usize>,
+    /// Concurrent writers.
+    #[arg(long, default_value_t = 32)]
+    writers: usize,
+}
+
+const DRAFTER: &str = "ravi-patel";
+const PORTFOLIO_HOLDER: &str = "maria-costa";
+const SECTIONS: [&str; 5] = [
+    "achievements",
+    "transforming-services",
+    "technology-and-data",
+    "reducing-wasteful-spend",
+    "measuring-delivery",
+];
+
+/// A section text of a few hundred bytes that differs from edit to edit.
+fn text(plan: usize, edit: u64) -> String {
+    format!(
+        "Plan {plan}, revision {edit}. Since 2020 the council has moved its customer contact \
+         online, shared a chief executive and a senior team with its neighbour, and used data from \
+         its housing repairs service to plan work a week ahead. It will measure delivery through \
+         quarterly reports to cabinet, with the S151 officer's view of the savings achieved \
+         against the medium-term financial strategy."
+    )
+}
+
+fn is_empty_or_missing(dir: &Path) -> bool {
+    std::fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if !is_empty_or_missing(&args.data) {
+        bail!(
+            "{} is not empty: the fill writes into a fresh folder",
+            args.data.display()
+        );
+    }
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating {}", args.data.display()))?;
+    let (workflows, _) = definitions::load(Path::new("workflows"), true, Kind::Workflows)?;
+    let (seeds, _) = definitions::load(Path::new("seeds"), true, Kind::Seeds)?;
+    let plans = args
+        .plans
+        .unwrap_or((args.events / 1_000).clamp(10, 1_000) as usize);
+    let writers = args.writers.clamp(1, plans);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let started = Instant::now();
+    let ids = runtime.block_on(async {
+        let service = Service::open(Settings {
+            data: args.data.clone(),
+            workflows,
+            seeds,
+        })
+        .await?;
+        let ids = fill(&service, args.events, plans, writers).await?;
+        // A clean stop, as a server's: it leaves the projection snapshot.
+        service.close().await;
+        anyhow::Ok(ids)
+    })?;
+    let seconds = started.elapsed().as_secs_f64();
+    let events = {
+        // Reopened on its own, so the count is what is durable in the folder.
+        let ledger = councilflow_ledger::Ledger::open(councilflow_ledger::Config::new(&args.data))?;
+        let head = ledger.head().position;
+        ledger.shutdown();
+        head
+    };
+    eprintln!(
+        "filled {} with {events} events over {} plans in {seconds:.1} s",
+        args.data.display(),
+        ids.len()
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "events": events,
+            "plans": ids,
+            "seconds": seconds,
+            "per_s": events as f64 / seconds,
+        })
+    );
+    Ok(())
+}
+
+async fn fill(
+    service: &Service,
+    target: u64,
+    plans: usize,
+    writers: usize,
+) -> anyhow::Result<Vec<String>> {
+    let drafter = PersonId::parse(DRAFTER)?;
+    let holder = PersonId::parse(PORTFOLIO_HOLDER)?;
+    let mut ids = Vec::with_capacity(plans);
+    for n in 0..plans {
+        let id = PlanId::parse(&format!("stockport-fill-{n:04}"))?;
+        let command = PlanCommand::Start {
+            plan: id.clone(),
+            workflow: WorkflowId::parse("productivity-plan-2024")?,
+            councils: vec![CouncilId::parse("stockport")?],
+            route: None,
+            title: None,
+            key_dates: Default::default(),
+        };
+        service
+            .plan_command(&drafter, "startPlan", &id, command, None)
+            .await?;
+        if n % 10 == 0 {
+            let sign_off = PlanCommand::SignOff {
+                stage: StageId::parse("member-oversight")?,
+                role: Role::parse("portfolio-holder")?,
+                council: None,
+                comment: None,
+            };
+            service
+                .plan_command(&holder, "signOff", &id, sign_off, None)
+                .await?;
+        }
+        ids.push(id);
+    }
+    let ids = Arc::new(ids);
+    let mut tasks = Vec::with_capacity(writers);
+    for w in 0..writers {
+        let (service, ids, drafter) = (service.clone(), ids.clone(), drafter.clone());
+        tasks.push(tokio::spawn(async move {
+            let mine: Vec<usize> = (w..ids.len()).step_by(writers).collect();
+            let mut edit = 0u64;
+            while service.read().position < target {
+                let p = mine[edit as usize % mine.len()];
+                let section = SectionId::parse(SECTIONS[(edit as usize / mine.len()) % 5])?;
+                let command = PlanCommand::EditSection {
+                    section,
+                    text: text(p, edit),
+                    expected_revision: None,
+                };
+                service
+                    .plan_command(&drafter, "editSection", &ids[p], command, None)
+                    .await?;
+                edit += 1;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    Ok(ids.iter().map(ToString::to_string).collect())
+}
