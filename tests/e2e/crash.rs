@@ -1,5 +1,8 @@
 //! Durability: a mutation answers only after its events are durable, so SIGKILL at any moment
-//! loses no answered write; after a clean stop the hash chain verifies.
+//! loses no answered write. Eight clients edit under load while the server is killed at a random
+//! moment, 20 rounds (`CF_CRASH_ROUNDS` for more, `CF_CRASH_SEED` to repeat one run); after each
+//! restart every answered write is there, every plan equals a replay of its own events (nothing
+//! half-applied), and `councilflow verify` passes.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -18,8 +21,10 @@ const SECTIONS: [&str; 5] = [
     "measuring-delivery",
 ];
 const WRITERS: usize = 8;
-/// Answered writes to wait for before pulling the plug (the writers keep going meanwhile).
-const KILL_AFTER: usize = 120;
+/// Rounds of load, SIGKILL and restart (`CF_CRASH_ROUNDS` to change).
+const DEFAULT_ROUNDS: usize = 20;
+/// The kill falls at a random moment in this window after the writers start (milliseconds).
+const KILL_WINDOW_MS: (u64, u64) = (5, 600);
 
 fn assert_gapless(events: &[Value], what: &str) {
     let positions: Vec<i64> = events
@@ -42,15 +47,25 @@ fn assert_verifies(out: &std::process::Output) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_restart() {
-    let mut app = spawn_app().await;
-    let token = app.token("ravi-patel").await;
-    let mut plans = Vec::new();
-    for _ in 0..WRITERS {
-        plans.push(app.start_plan("ravi-patel", &["stockport"]).await);
-    }
+fn rounds() -> usize {
+    std::env::var("CF_CRASH_ROUNDS")
+        .ok()
+        .map(|r| {
+            r.parse()
+                .unwrap_or_else(|_| panic!("CF_CRASH_ROUNDS={r} is not a number"))
+        })
+        .unwrap_or(DEFAULT_ROUNDS)
+}
 
+/// One round: `WRITERS` clients edit their own plan as fast as they are answered until SIGKILL
+/// at a random moment. Returns the events of every answered mutation, by plan.
+async fn load_then_sigkill(
+    app: &mut TestApp,
+    token: &str,
+    plans: &[String],
+    round: usize,
+    seed: u64,
+) -> Vec<(String, String)> {
     let client = app.client();
     let document = plan_mutation("editSection");
     let answered: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
@@ -60,7 +75,7 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
     for (w, plan_id) in plans.iter().enumerate() {
         let (client, token, document, plan_id) = (
             client.clone(),
-            token.clone(),
+            token.to_owned(),
             document.clone(),
             plan_id.clone(),
         );
@@ -70,7 +85,7 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
                 let input = json!({
                     "planId": plan_id,
                     "sectionId": SECTIONS[i % SECTIONS.len()],
-                    "text": format!("Writer {w}, write {i}."),
+                    "text": format!("Round {round}, writer {w}, write {i}."),
                 });
                 // No answer (refused or reset connection): the server is gone.
                 let Ok(response) = client
@@ -95,12 +110,9 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
             }
         }));
     }
-    for _ in 0..60_000 {
-        if count.load(Ordering::SeqCst) >= KILL_AFTER || writers.iter().all(|w| w.is_finished()) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let delay = rng.u64(KILL_WINDOW_MS.0..KILL_WINDOW_MS.1);
+    tokio::time::sleep(Duration::from_millis(delay)).await;
     app.kill();
     for w in writers {
         w.await.unwrap();
@@ -108,22 +120,33 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
     let unexpected = unexpected.lock().unwrap().clone();
     assert!(
         unexpected.is_empty(),
-        "edits refused before the kill: {unexpected:?}"
+        "round {round} (seed {seed}): edits refused before the kill: {unexpected:?}"
+    );
+    eprintln!(
+        "round {round}: SIGKILL after {delay} ms, {} answered edits",
+        count.load(Ordering::SeqCst)
     );
     let answered = answered.lock().unwrap().clone();
-    assert!(
-        answered.len() >= KILL_AFTER,
-        "the writers got {} answers before the kill",
-        answered.len()
-    );
+    answered
+}
 
-    app.restart().await;
+/// After a restart: every answered event is in its plan's history, versions have no gaps, and
+/// each plan's projection equals a replay of its own history (`plan(asOf:)` replays).
+async fn assert_recovered(
+    app: &TestApp,
+    plans: &[String],
+    answered: &[(String, String)],
+    what: &str,
+) {
     let mut by_plan: HashMap<&str, Vec<&str>> = HashMap::new();
-    for (plan, event) in &answered {
+    for (plan, event) in answered {
         by_plan.entry(plan).or_default().push(event);
     }
+    let replay = format!(
+        "query($id: ID!, $asOf: DateTime) {{ now: plan(id: $id) {{ ...PlanFields }} replayed: plan(id: $id, asOf: $asOf) {{ ...PlanFields }} }}\n{PLAN_FIELDS}"
+    );
     let mut lost = Vec::new();
-    for plan_id in &plans {
+    for plan_id in plans {
         let history = app.history("ravi-patel", plan_id).await;
         let kept: HashSet<&str> = history.iter().map(|e| e["id"].as_str().unwrap()).collect();
         for event in by_plan.get(plan_id.as_str()).cloned().unwrap_or_default() {
@@ -137,32 +160,83 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
             .collect();
         assert!(
             versions.windows(2).all(|w| w[1] == w[0] + 1),
-            "plan {plan_id}: stream versions without gaps: {versions:?}"
+            "{what}: plan {plan_id}: stream versions without gaps: {versions:?}"
         );
-        let plan = app.plan("ravi-patel", plan_id).await;
         let edits = kinds(&history)
             .iter()
             .filter(|k| *k == "SectionEdited")
             .count();
+        let response = app
+            .graphql_as(
+                "ravi-patel",
+                &replay,
+                json!({ "id": plan_id, "asOf": "2999-01-01T00:00:00Z" }),
+            )
+            .await;
+        let data = ok(&response);
         assert_eq!(
-            plan["revision"].as_u64().unwrap() as usize,
+            data["now"]["revision"].as_u64().unwrap() as usize,
             edits,
-            "plan {plan_id}: the projection after restart matches its history"
+            "{what}: plan {plan_id}: the projection after restart matches its history"
+        );
+        assert_eq!(
+            data["now"], data["replayed"],
+            "{what}: plan {plan_id}: the projection equals a replay of its history"
         );
     }
     assert!(
         lost.is_empty(),
-        "{} of {} answered writes were lost: {lost:?}",
+        "{what}: {} of {} answered writes were lost: {lost:?}",
         lost.len(),
         answered.len()
     );
-    assert_gapless(&app.all_events("ravi-patel").await, "the events feed");
+    assert_gapless(&app.all_events("ravi-patel").await, what);
+}
 
-    // The ledger takes new writes after the crash, and its chain verifies after a clean stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_restart() {
+    let rounds = rounds();
+    let seed = std::env::var("CF_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("{rounds} rounds of SIGKILL under load, seed {seed} (CF_CRASH_SEED to repeat)");
+    let mut app = spawn_app().await;
+    let token = app.token("ravi-patel").await;
+    let mut plans = Vec::new();
+    for _ in 0..WRITERS {
+        plans.push(app.start_plan("ravi-patel", &["stockport"]).await);
+    }
+
+    let mut answered = Vec::new();
+    for round in 0..rounds {
+        let round_seed = seed.wrapping_add(round as u64);
+        let this_round = load_then_sigkill(&mut app, &token, &plans, round, round_seed).await;
+        answered.extend(this_round);
+        app.restart().await;
+        // Every answered write of this round and of every earlier one.
+        assert_recovered(
+            &app,
+            &plans,
+            &answered,
+            &format!("round {round} (seed {seed})"),
+        )
+        .await;
+        // `verify` needs the folder to itself: a clean stop, the check, and on to the next round.
+        let status = app.stop().await;
+        assert!(
+            status.success(),
+            "round {round}: a clean stop on SIGTERM: {status}"
+        );
+        assert_verifies(&app.cli(&["verify"]).await);
+        app.restart().await;
+    }
+
+    // The ledger takes new writes after the crashes, and its chain verifies after a clean stop.
     app.act(
         "ravi-patel",
         "editSection",
-        json!({ "planId": plans[0], "sectionId": "achievements", "text": "Written after the restart." }),
+        json!({ "planId": plans[0], "sectionId": "achievements", "text": "Written after the last restart." }),
     )
     .await;
     let status = app.stop().await;

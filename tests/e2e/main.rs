@@ -5,10 +5,13 @@ mod support;
 
 mod alliance;
 mod auth;
+mod authz;
 mod cli;
 mod crash;
 mod derbyshire_dales;
+mod disk_full;
 mod documents;
+mod hostile;
 mod http;
 mod reminders;
 mod seeds;
