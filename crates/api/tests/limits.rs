@@ -271,3 +271,65 @@ async fn a_plan_reads_as_it_stood_at_an_earlier_time() {
         .await;
     assert_eq!(before["data"]["plan"], Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_already_validated_once_still_refuses_variables_of_the_wrong_type() {
+    // Given a read document that has passed full validation (it then skips the document rules).
+    let app = spawn_service().await;
+    let query = "query($n: Int, $c: ID) { events(first: $n) { edges { cursor } } plans(council: $c) { edges { node { id } } } }";
+    for _ in 0..2 {
+        let ok = app
+            .run_as("ravi-patel", query, json!({ "n": 2, "c": "stockport" }))
+            .await;
+        assert!(ok.get("errors").is_none(), "{ok}");
+    }
+
+    // When the same document comes with variables of the wrong types, or without a value.
+    let wrong = app
+        .run_as("ravi-patel", query, json!({ "n": "two", "c": { "id": 1 } }))
+        .await;
+
+    // Then they are refused as bad input, as on first sight.
+    let (code, message) = refused(&wrong);
+    assert_eq!(code, "BAD_INPUT", "{wrong}");
+    assert!(!message.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mutation_is_validated_in_full_every_time() {
+    // Given an edit document that has run cleanly.
+    let app = spawn_service().await;
+    let started = app
+        .run_as("ravi-patel", START, json!({ "c": ["stockport"] }))
+        .await;
+    let plan = started["data"]["startPlan"]["plan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let edit = "mutation($i: EditSectionInput!) { editSection(input: $i) { plan { revision } } }";
+    let ok = app
+        .run_as(
+            "ravi-patel",
+            edit,
+            json!({ "i": { "planId": plan, "sectionId": "achievements", "text": "First." } }),
+        )
+        .await;
+    assert!(ok.get("errors").is_none(), "{ok}");
+    let head = app.head();
+
+    // When the same document comes with a misspelt field in its input (a mistyped
+    // idempotency key must never be silently dropped).
+    let typo = app
+        .run_as(
+            "ravi-patel",
+            edit,
+            json!({ "i": { "planId": plan, "sectionId": "achievements", "text": "Again.", "idempotencykey": "k-1" } }),
+        )
+        .await;
+
+    // Then it is refused, and nothing is written.
+    let (code, message) = refused(&typo);
+    assert_eq!(code, "BAD_INPUT", "{typo}");
+    assert!(message.contains("idempotencykey"), "{message}");
+    assert_eq!(app.head(), head);
+}

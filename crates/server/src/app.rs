@@ -360,7 +360,7 @@ async fn graphql_ws(
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let service = state.service.clone();
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+            GraphQLWebSocket::new(socket, state.schema.strict().clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let from_payload = payload
                         .get("Authorization")

@@ -24,8 +24,29 @@ pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 
-/// The served schema.
-pub type Schema = GqlSchema<QueryRoot, MutationRoot, SubscriptionRoot>;
+/// One async-graphql schema over the roots.
+pub type AsyncSchema = GqlSchema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The served schema, built twice over the same service: once validating every request in full
+/// (async-graphql's strict mode, every rule), and once validating only what depends on the
+/// request's variables (complexity, depth, fragment cycles: the fast mode). A document is run on
+/// the fast one only when it holds nothing but queries and has already passed strict validation
+/// once: the rest of strict validation depends on the document alone, and the executor still
+/// coerces every variable to its declared type (queries take only scalar arguments, so no
+/// input-object field can go unchecked). Mutations are always validated in full. Validation was
+/// a third of a plan query's cost under load (`BENCHMARKS.md`).
+#[derive(Clone)]
+pub struct Schema {
+    strict: AsyncSchema,
+    fast: AsyncSchema,
+}
+
+impl Schema {
+    /// The fully validating schema, for transports that execute on their own (WebSocket).
+    pub fn strict(&self) -> &AsyncSchema {
+        &self.strict
+    }
+}
 
 /// Limits every request is held to; each is named in the error that enforces it.
 pub mod limits {
@@ -124,13 +145,20 @@ pub(crate) fn bad_input(message: impl Into<String>) -> Error {
 
 /// Builds the schema with its limits and the service.
 pub fn build_schema(service: Service) -> Schema {
-    GqlSchema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .data(service)
-        .limit_depth(limits::DEPTH)
-        .limit_complexity(limits::COMPLEXITY)
-        .limit_recursive_depth(limits::RECURSION)
-        .limit_directives(limits::DIRECTIVES_PER_FIELD)
-        .finish()
+    let build = |mode| {
+        GqlSchema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+            .data(service.clone())
+            .limit_depth(limits::DEPTH)
+            .limit_complexity(limits::COMPLEXITY)
+            .limit_recursive_depth(limits::RECURSION)
+            .limit_directives(limits::DIRECTIVES_PER_FIELD)
+            .validation_mode(mode)
+            .finish()
+    };
+    Schema {
+        strict: build(async_graphql::ValidationMode::Strict),
+        fast: build(async_graphql::ValidationMode::Fast),
+    }
 }
 
 /// The SDL of the served schema (what `schema.graphql` holds).
@@ -164,11 +192,27 @@ pub async fn execute(schema: &Schema, batch: BatchRequest, viewer: Viewer) -> Ba
     }
 }
 
-async fn execute_one(schema: &Schema, request: Request, viewer: Viewer) -> Response {
-    if let Err(message) = check_aliases(&request.query) {
-        return refusal(message);
-    }
-    let mut response = schema.execute(request.data(viewer)).await;
+async fn execute_one(schema: &Schema, mut request: Request, viewer: Viewer) -> Response {
+    let validated = match documents::prepare(&request.query) {
+        Ok(Some((document, validated))) => {
+            request.set_parsed_query(document);
+            validated
+        }
+        // Does not parse: async-graphql parses it again and reports the syntax error.
+        Ok(None) => false,
+        Err(message) => return refusal(message),
+    };
+    let mut response = if validated {
+        schema.fast.execute(request.data(viewer)).await
+    } else {
+        let query = request.query.clone();
+        let response = schema.strict.execute(request.data(viewer)).await;
+        if response.errors.is_empty() {
+            // It passed strict validation (and ran without error).
+            documents::mark_validated(&query);
+        }
+        response
+    };
     for error in &mut response.errors {
         coded(error);
     }
@@ -219,37 +263,112 @@ fn coded(error: &mut ServerError) {
         .set("code", "BAD_INPUT");
 }
 
-/// Counts aliases in the document; refuses more than [`limits::ALIASES`]. A document that does not
-/// parse is left to async-graphql, which reports the syntax error.
-fn check_aliases(query: &str) -> Result<(), String> {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => count(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return Ok(());
+/// Parsed documents, so that a query sent again (every client sends the same few) is not parsed
+/// again: parsing was the largest single cost of a plan query under load (about a third of the
+/// CPU in a profile of `bench/run`'s read test).
+mod documents {
+    use std::num::NonZeroUsize;
+    use std::sync::{Mutex, OnceLock};
+
+    use async_graphql::parser::types::{
+        ExecutableDocument, OperationType, Selection, SelectionSet,
     };
-    let mut aliases = 0;
-    for (_, operation) in document.operations.iter() {
-        aliases += count(&operation.node.selection_set.node);
+    use lru::LruCache;
+
+    use super::limits;
+
+    /// A parsed document, and whether it holds only queries and has passed strict validation.
+    #[derive(Clone)]
+    struct Entry {
+        document: ExecutableDocument,
+        validated_reads: bool,
     }
-    for fragment in document.fragments.values() {
-        aliases += count(&fragment.node.selection_set.node);
+
+    /// Documents kept, least recently used dropped first.
+    const ENTRIES: usize = 256;
+    /// Only documents up to this size are kept, so the cache stays within a few MiB whatever
+    /// clients send (a parsed document takes several times its text).
+    const MAX_QUERY_BYTES: usize = 8 * 1024;
+
+    /// One cache for the process: a parsed document depends on its text only, not on the schema.
+    fn cache() -> &'static Mutex<LruCache<String, Entry>> {
+        static CACHE: OnceLock<Mutex<LruCache<String, Entry>>> = OnceLock::new();
+        CACHE.get_or_init(|| {
+            Mutex::new(LruCache::new(
+                NonZeroUsize::new(ENTRIES).expect("a non-zero size"),
+            ))
+        })
     }
-    if aliases > limits::ALIASES {
-        return Err(format!(
-            "the query uses {aliases} aliases; the limit is {}",
-            limits::ALIASES
-        ));
+
+    /// The parsed document of `query` and whether it may skip strict validation, if it parses
+    /// and passes the checks made before execution (the alias limit); `Ok(None)` if it does not
+    /// parse; `Err` with the refusal.
+    pub(super) fn prepare(query: &str) -> Result<Option<(ExecutableDocument, bool)>, String> {
+        let cached = cache()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(query)
+            .cloned();
+        if let Some(entry) = cached {
+            return Ok(Some((entry.document, entry.validated_reads)));
+        }
+        let Ok(document) = async_graphql::parser::parse_query(query) else {
+            return Ok(None);
+        };
+        check_aliases(&document)?;
+        if query.len() <= MAX_QUERY_BYTES {
+            let entry = Entry {
+                document: document.clone(),
+                validated_reads: false,
+            };
+            cache()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(query.to_owned(), entry);
+        }
+        Ok(Some((document, false)))
     }
-    Ok(())
+
+    /// Records that `query` passed strict validation; from now on it runs on the fast schema if
+    /// every operation in it is a query.
+    pub(super) fn mark_validated(query: &str) {
+        let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = cache.get_mut(query) {
+            entry.validated_reads = entry
+                .document
+                .operations
+                .iter()
+                .all(|(_, op)| op.node.ty == OperationType::Query);
+        }
+    }
+
+    /// Counts aliases in the document; refuses more than [`limits::ALIASES`].
+    fn check_aliases(document: &ExecutableDocument) -> Result<(), String> {
+        fn count(set: &SelectionSet) -> usize {
+            set.items
+                .iter()
+                .map(|item| match &item.node {
+                    Selection::Field(f) => {
+                        usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+                    }
+                    Selection::InlineFragment(i) => count(&i.node.selection_set.node),
+                    Selection::FragmentSpread(_) => 0,
+                })
+                .sum()
+        }
+        let mut aliases = 0;
+        for (_, operation) in document.operations.iter() {
+            aliases += count(&operation.node.selection_set.node);
+        }
+        for fragment in document.fragments.values() {
+            aliases += count(&fragment.node.selection_set.node);
+        }
+        if aliases > limits::ALIASES {
+            return Err(format!(
+                "the query uses {aliases} aliases; the limit is {}",
+                limits::ALIASES
+            ));
+        }
+        Ok(())
+    }
 }
