@@ -33,7 +33,12 @@ fn files(dir: &str) -> Vec<(String, String)> {
         .expect("the repository's definitions")
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| (p.display().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -79,17 +84,31 @@ fuzz_target!(|data: &[u8]| {
         Ok(batch) => batch,
         Err(_) => BatchRequest::Single(Request::new(String::from_utf8_lossy(body))),
     };
-    let response = f.runtime.block_on(graphql::execute(&f.schema, batch, viewer));
+    let response = f
+        .runtime
+        .block_on(graphql::execute(&f.schema, batch, viewer));
     let value = serde_json::to_value(&response).expect("a response serialises");
     let responses = match value {
         serde_json::Value::Array(items) => items,
         single => vec![single],
     };
     for r in responses {
-        for e in r.get("errors").and_then(|e| e.as_array()).into_iter().flatten() {
+        for e in r
+            .get("errors")
+            .and_then(|e| e.as_array())
+            .into_iter()
+            .flatten()
+        {
             let code = e.pointer("/extensions/code").and_then(|c| c.as_str());
-            assert!(code.is_some_and(|c| !c.is_empty()), "an error without a code: {e}");
-            assert_ne!(code, Some("INTERNAL"), "bad input reported as internal: {e}");
+            assert!(
+                code.is_some_and(|c| !c.is_empty()),
+                "an error without a code: {e}"
+            );
+            assert_ne!(
+                code,
+                Some("INTERNAL"),
+                "bad input reported as internal: {e}"
+            );
         }
     }
 });
