@@ -343,12 +343,14 @@ impl Service {
                             .unwrap_or_else(|e| e.into_inner())
                             .apply(&event);
                         inner.applied.send_replace(event.position);
-                        let due = {
-                            let last = inner
-                                .projection_snapshot
-                                .lock()
-                                .unwrap_or_else(|e| e.into_inner());
-                            event.position >= *last + snapshot::EVERY
+                        // `try_lock`: while a snapshot is being written (its lock held) none is
+                        // due, and the projector never waits on the file system.
+                        let due = match inner.projection_snapshot.try_lock() {
+                            Ok(last) => event.position >= *last + snapshot::EVERY,
+                            Err(std::sync::TryLockError::Poisoned(last)) => {
+                                event.position >= *last.into_inner() + snapshot::EVERY
+                            }
+                            Err(std::sync::TryLockError::WouldBlock) => false,
                         };
                         if due {
                             let service = Service {
@@ -356,7 +358,7 @@ impl Service {
                             };
                             // Off the runtime's threads: it serialises the whole state.
                             tokio::task::spawn_blocking(move || {
-                                service.write_projection_snapshot()
+                                service.write_snapshot_after(snapshot::EVERY)
                             });
                         }
                         if org {
@@ -691,6 +693,12 @@ impl Service {
     /// Writes the projection snapshot of the state applied so far (see [`crate::snapshot`]).
     /// A failure is logged, not returned: without a snapshot the next start replays more.
     pub fn write_projection_snapshot(&self) {
+        self.write_snapshot_after(1);
+    }
+
+    /// Writes the projection snapshot if at least `events` were applied since the last one (the
+    /// projector asks for [`snapshot::EVERY`], so requests queued meanwhile write nothing twice).
+    fn write_snapshot_after(&self, events: u64) {
         let mut last = self
             .inner
             .projection_snapshot
@@ -699,8 +707,8 @@ impl Service {
         // Encoded under the read lock (a consistent state at one position), written after it.
         let snapshot = {
             let state = self.read();
-            if state.position == 0 || state.position == *last {
-                // Nothing applied since the snapshot on disk.
+            if state.position == 0 || state.position < *last + events {
+                // Nothing (or not enough) applied since the snapshot on disk.
                 return;
             }
             state.snapshot(&self.inner.definitions)

@@ -2,9 +2,9 @@
 //!
 //! This is the only module that knows GraphQL. Resolvers turn arguments into governance commands
 //! or reads on the [`Service`], and every error leaves with an `extensions.code` from the contract
-//! (`INTERNAL` for the opaque rest). Limits are enforced before execution (aliases, batch size)
-//! and by async-graphql's validation (depth, complexity, directives), each refused as `BAD_INPUT`
-//! naming the limit.
+//! (plus `UNAVAILABLE` for a full disk, and `INTERNAL` for the opaque rest). Limits are enforced
+//! before execution (aliases, batch size) and by async-graphql's validation (depth, complexity,
+//! directives), each refused as `BAD_INPUT` naming the limit.
 
 mod mutation;
 mod objects;
