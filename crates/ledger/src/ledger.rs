@@ -90,29 +90,49 @@ pub(crate) struct Trees {
     pub(crate) meta: Tree,
 }
 
+/// How often [`Trees::open`] tries again for a lock held a moment too long (20 ms apart).
+const LOCK_RETRIES: usize = 50;
+
 impl Trees {
     pub(crate) fn open(config: &Config) -> Result<Trees, LedgerError> {
         std::fs::create_dir_all(&config.path)?;
-        let db = sled::Config::new()
-            .path(&config.path)
-            .cache_capacity(config.cache_capacity_bytes)
-            // Durability comes from the write-ahead file; sled's own file is made durable at
-            // checkpoints. sled's periodic flusher would only add device syncs that compete with
-            // the write-ahead fdatasync every acknowledgement waits on.
-            .flush_every_ms(None)
-            .open()
-            .map_err(|e| match e {
-                // sled wraps the flock failure in an io::Error of its own making; its text is
-                // the only stable marker.
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    LedgerError::Storage(format!(
-                        "the data folder {} is in use by another councilflow process \
-                         (stop the server or point at another --data folder)",
-                        config.path.display()
-                    ))
+        let open = || {
+            sled::Config::new()
+                .path(&config.path)
+                .cache_capacity(config.cache_capacity_bytes)
+                // Durability comes from the write-ahead file; sled's own file is made durable at
+                // checkpoints. sled's periodic flusher would only add device syncs that compete
+                // with the write-ahead fdatasync every acknowledgement waits on.
+                .flush_every_ms(None)
+                .open()
+        };
+        // sled wraps the flock failure in an io::Error of its own making; its text is the only
+        // stable marker.
+        let locked = |e: &sled::Error| matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
+        let mut attempt = open();
+        // A ledger just shut down in this same process (a tool, a test) can hold sled's lock a
+        // moment longer, until sled's background writes let go of the file: wait up to a second
+        // before calling the folder taken.
+        for _ in 0..LOCK_RETRIES {
+            match &attempt {
+                Err(e) if locked(e) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    attempt = open();
                 }
-                other => other.into(),
-            })?;
+                _ => break,
+            }
+        }
+        let db = attempt.map_err(|e| {
+            if locked(&e) {
+                LedgerError::Storage(format!(
+                    "the data folder {} is in use by another councilflow process \
+                     (stop the server or point at another --data folder)",
+                    config.path.display()
+                ))
+            } else {
+                e.into()
+            }
+        })?;
         Ok(Trees {
             log: db.open_tree("log")?,
             streams: db.open_tree("streams")?,

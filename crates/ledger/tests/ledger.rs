@@ -338,6 +338,21 @@ fn fill(ledger: &Ledger, n: u64) {
     }
 }
 
+/// Opens the ledger's sled database directly. sled can hold its file lock a moment after the
+/// last handle is dropped (its background writes finish first), so wait for it, up to 5 s.
+fn sled_open(path: &std::path::Path) -> sled::Db {
+    for _ in 0..250 {
+        match sled::open(path) {
+            Ok(db) => return db,
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => panic!("open sled: {e}"),
+        }
+    }
+    panic!("sled's lock on {} was never released", path.display());
+}
+
 #[test]
 fn changing_one_byte_of_one_stored_event_is_named_by_verify() {
     let dir = tempfile::tempdir().unwrap();
@@ -349,7 +364,7 @@ fn changing_one_byte_of_one_stored_event_is_named_by_verify() {
     }
     {
         // Reach under the ledger, as a disk fault or a tamperer would.
-        let db = sled::open(dir.path()).unwrap();
+        let db = sled_open(dir.path());
         let log = db.open_tree("log").unwrap();
         let key = 17u64.to_be_bytes();
         let mut value = log.get(key).unwrap().unwrap().to_vec();
@@ -374,7 +389,7 @@ fn a_missing_stream_index_entry_is_named_by_verify() {
         ledger.shutdown();
     }
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = sled_open(dir.path());
         let streams = db.open_tree("streams").unwrap();
         let mut key = b"s1\0".to_vec();
         key.extend_from_slice(&2u64.to_be_bytes());
