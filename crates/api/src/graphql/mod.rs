@@ -193,25 +193,27 @@ pub async fn execute(schema: &Schema, batch: BatchRequest, viewer: Viewer) -> Ba
 }
 
 async fn execute_one(schema: &Schema, mut request: Request, viewer: Viewer) -> Response {
-    let validated = match documents::prepare(&request.query) {
-        Ok(Some((document, validated))) => {
+    let validation = match documents::prepare(&request.query) {
+        Ok(Some((document, validation))) => {
             request.set_parsed_query(document);
-            validated
+            validation
         }
         // Does not parse: async-graphql parses it again and reports the syntax error.
-        Ok(None) => false,
+        Ok(None) => documents::Validation::Strict,
         Err(message) => return refusal(message),
     };
-    let mut response = if validated {
-        schema.fast.execute(request.data(viewer)).await
-    } else {
-        let query = request.query.clone();
-        let response = schema.strict.execute(request.data(viewer)).await;
-        if response.errors.is_empty() {
-            // It passed strict validation (and ran without error).
-            documents::mark_validated(&query);
+    let mut response = match validation {
+        documents::Validation::Fast => schema.fast.execute(request.data(viewer)).await,
+        documents::Validation::Strict => schema.strict.execute(request.data(viewer)).await,
+        documents::Validation::StrictOnce => {
+            let query = request.query.clone();
+            let response = schema.strict.execute(request.data(viewer)).await;
+            if response.errors.is_empty() {
+                // It passed strict validation (and ran without error).
+                documents::mark_validated(&query);
+            }
+            response
         }
-        response
     };
     for error in &mut response.errors {
         coded(error);
@@ -277,11 +279,24 @@ mod documents {
 
     use super::limits;
 
-    /// A parsed document, and whether it holds only queries and has passed strict validation.
+    /// A parsed document, whether every operation in it is a query (decided once, at parse
+    /// time), and whether it has passed strict validation.
     #[derive(Clone)]
     struct Entry {
         document: ExecutableDocument,
-        validated_reads: bool,
+        reads_only: bool,
+        validated: bool,
+    }
+
+    /// Which schema runs a document.
+    pub(super) enum Validation {
+        /// Read-only and validated in full before: the fast schema.
+        Fast,
+        /// The strict schema (mutations always; documents that are not cached).
+        Strict,
+        /// The strict schema, then [`mark_validated`] if it passed: a cached read-only document
+        /// not yet validated.
+        StrictOnce,
     }
 
     /// Documents kept, least recently used dropped first.
@@ -300,45 +315,57 @@ mod documents {
         })
     }
 
-    /// The parsed document of `query` and whether it may skip strict validation, if it parses
-    /// and passes the checks made before execution (the alias limit); `Ok(None)` if it does not
-    /// parse; `Err` with the refusal.
-    pub(super) fn prepare(query: &str) -> Result<Option<(ExecutableDocument, bool)>, String> {
+    /// The parsed document of `query` and the schema to run it on, if it parses and passes the
+    /// checks made before execution (the alias limit); `Ok(None)` if it does not parse; `Err`
+    /// with the refusal.
+    pub(super) fn prepare(query: &str) -> Result<Option<(ExecutableDocument, Validation)>, String> {
         let cached = cache()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(query)
             .cloned();
         if let Some(entry) = cached {
-            return Ok(Some((entry.document, entry.validated_reads)));
+            let validation = match (entry.reads_only, entry.validated) {
+                (true, true) => Validation::Fast,
+                (true, false) => Validation::StrictOnce,
+                (false, _) => Validation::Strict,
+            };
+            return Ok(Some((entry.document, validation)));
         }
         let Ok(document) = async_graphql::parser::parse_query(query) else {
             return Ok(None);
         };
         check_aliases(&document)?;
-        if query.len() <= MAX_QUERY_BYTES {
-            let entry = Entry {
-                document: document.clone(),
-                validated_reads: false,
-            };
-            cache()
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .put(query.to_owned(), entry);
+        if query.len() > MAX_QUERY_BYTES {
+            return Ok(Some((document, Validation::Strict)));
         }
-        Ok(Some((document, false)))
+        let reads_only = document
+            .operations
+            .iter()
+            .all(|(_, op)| op.node.ty == OperationType::Query);
+        let entry = Entry {
+            document: document.clone(),
+            reads_only,
+            validated: false,
+        };
+        cache()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(query.to_owned(), entry);
+        let validation = if reads_only {
+            Validation::StrictOnce
+        } else {
+            Validation::Strict
+        };
+        Ok(Some((document, validation)))
     }
 
-    /// Records that `query` passed strict validation; from now on it runs on the fast schema if
-    /// every operation in it is a query.
+    /// Records that the read-only `query` passed strict validation: from now on it runs on the
+    /// fast schema.
     pub(super) fn mark_validated(query: &str) {
         let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = cache.get_mut(query) {
-            entry.validated_reads = entry
-                .document
-                .operations
-                .iter()
-                .all(|(_, op)| op.node.ty == OperationType::Query);
+            entry.validated = true;
         }
     }
 
