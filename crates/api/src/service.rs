@@ -704,7 +704,8 @@ impl Service {
             .projection_snapshot
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        // Encoded under the read lock (a consistent state at one position), written after it.
+        // Copied under the read lock (a consistent state at one position, and the projector is
+        // held up only for the copy); encoded and written after it.
         let snapshot = {
             let state = self.read();
             if state.position == 0 || state.position < *last + events {

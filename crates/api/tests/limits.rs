@@ -2,29 +2,13 @@
 //! read as it stood at an earlier time. In-process: the real service on a real sled folder,
 //! the schema executed directly (the HTTP body limit is tested end to end).
 
+mod common;
+
 use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
 use councilflow_api::graphql::{self, limits, Schema, Viewer};
-use councilflow_api::{Service, Settings};
+use councilflow_api::Service;
 use councilflow_governance::PersonId;
 use serde_json::{json, Value};
-
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-fn files(dir: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(format!("{ROOT}/{dir}"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            (
-                p.display().to_string(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 struct TestService {
     schema: Schema,
@@ -34,13 +18,7 @@ struct TestService {
 
 async fn spawn_service() -> TestService {
     let dir = tempfile::tempdir().unwrap();
-    let service = Service::open(Settings {
-        data: dir.path().to_owned(),
-        workflows: files("workflows"),
-        seeds: files("seeds"),
-    })
-    .await
-    .unwrap();
+    let service = Service::open(common::settings(dir.path())).await.unwrap();
     TestService {
         schema: graphql::build_schema(service.clone()),
         service,
@@ -62,6 +40,17 @@ impl TestService {
         let response: BatchResponse =
             graphql::execute(&self.schema, BatchRequest::Batch(requests), viewer).await;
         serde_json::to_value(response).unwrap()
+    }
+
+    /// Starts a Stockport productivity plan as its drafter; the plan's id.
+    async fn start_stockport_plan(&self) -> String {
+        let started = self
+            .run_as("ravi-patel", START, json!({ "c": ["stockport"] }))
+            .await;
+        started["data"]["startPlan"]["plan"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a started plan: {started}"))
+            .to_owned()
     }
 
     fn head(&self) -> u64 {
@@ -176,13 +165,7 @@ const EDIT: &str = "mutation($p: ID!, $t: String!) { editSection(input: { planId
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn section_text_over_the_limit_is_refused_and_nothing_is_written() {
     let app = spawn_service().await;
-    let started = app
-        .run_as("ravi-patel", START, json!({ "c": ["stockport"] }))
-        .await;
-    let plan = started["data"]["startPlan"]["plan"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = app.start_stockport_plan().await;
     let head = app.head();
     let text = "x".repeat(limits::SECTION_TEXT_BYTES + 1);
     let (code, message) = refused(
@@ -200,13 +183,7 @@ async fn section_text_over_the_limit_is_refused_and_nothing_is_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_reads_as_it_stood_at_an_earlier_time() {
     let app = spawn_service().await;
-    let started = app
-        .run_as("ravi-patel", START, json!({ "c": ["stockport"] }))
-        .await;
-    let plan = started["data"]["startPlan"]["plan"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = app.start_stockport_plan().await;
     app.run_as(
         "ravi-patel",
         EDIT,
@@ -299,13 +276,7 @@ async fn a_query_already_validated_once_still_refuses_variables_of_the_wrong_typ
 async fn a_mutation_is_validated_in_full_every_time() {
     // Given an edit document that has run cleanly.
     let app = spawn_service().await;
-    let started = app
-        .run_as("ravi-patel", START, json!({ "c": ["stockport"] }))
-        .await;
-    let plan = started["data"]["startPlan"]["plan"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let plan = app.start_stockport_plan().await;
     let edit = "mutation($i: EditSectionInput!) { editSection(input: $i) { plan { revision } } }";
     let ok = app
         .run_as(

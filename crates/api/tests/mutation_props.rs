@@ -3,33 +3,18 @@
 //! texts, revisions and dates, never panics, and every error it returns carries
 //! `extensions.code`.
 
+mod common;
+
 use std::sync::OnceLock;
 
 use async_graphql::{BatchRequest, Request, Variables};
 use councilflow_api::graphql::{self, Schema, Viewer};
-use councilflow_api::{Service, Settings};
+use councilflow_api::Service;
 use councilflow_governance::PersonId;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 const PLAN: &str = "stockport-fuzz-plan";
-
-fn files(dir: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(format!("{ROOT}/{dir}"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            (
-                p.display().to_string(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
 
 /// One service on a real sled folder for every case, with one Stockport plan to aim at.
 struct Fixture {
@@ -49,11 +34,7 @@ fn fixture() -> &'static Fixture {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let service = runtime
-            .block_on(Service::open(Settings {
-                data: dir.path().to_owned(),
-                workflows: files("workflows"),
-                seeds: files("seeds"),
-            }))
+            .block_on(Service::open(common::settings(dir.path())))
             .unwrap();
         let schema = graphql::build_schema(service.clone());
         let fixture = Fixture {

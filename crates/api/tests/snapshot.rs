@@ -2,41 +2,21 @@
 //! state a full replay gives, and a snapshot that does not belong to the ledger, or does not
 //! decode, is ignored in favour of a full replay. On a real sled folder.
 
+mod common;
+
 use std::path::Path;
 
 use councilflow_api::snapshot::FILE;
-use councilflow_api::{Service, Settings};
+use councilflow_api::Service;
 use councilflow_governance::{
     CouncilId, PersonId, PlanCommand, PlanId, Projections, Role, SectionId, StageId, WorkflowId,
 };
 use councilflow_reminders::ReminderLog;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-fn files(dir: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(format!("{ROOT}/{dir}"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 async fn open(dir: &Path) -> Service {
-    Service::open(Settings {
-        data: dir.to_owned(),
-        workflows: files("workflows"),
-        seeds: files("seeds"),
-    })
-    .await
-    .expect("the service opens")
+    Service::open(common::settings(dir))
+        .await
+        .expect("the service opens")
 }
 
 /// Everything the projector maintains, to compare two starts.
