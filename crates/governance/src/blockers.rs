@@ -181,7 +181,7 @@ impl Plan {
             .iter()
             .filter(|r| !r.satisfied)
             .collect();
-        let nobody = |role: Role, scope: &Scope| org.holders(role, scope).is_empty();
+        let nobody = |role: Role, scope: &Scope| !org.anyone_holds(role, scope);
         match stage.kind {
             StageKind::SignOff => {
                 for r in unsatisfied {

@@ -436,18 +436,21 @@ impl Plan {
     /// The deadline of one stage: its own deadline if it has one, otherwise the earliest papers
     /// deadline of its scheduled meetings.
     pub fn stage_deadline(&self, workflow: &Workflow, stage: &StageId) -> Option<DateTime<Utc>> {
-        let all = self.deadlines(workflow);
-        all.iter()
-            .find(|d| matches!(&d.kind, DeadlineKind::Stage { stage: s } if s == stage))
-            .or_else(|| {
-                all.iter()
-                    .filter(
-                        |d| matches!(&d.kind, DeadlineKind::Papers { stage: s, .. } if s == stage),
-                    )
-                    .min_by_key(|d| d.due)
-            })
-            .map(|d| d.due)
+        stage_deadline_among(&self.deadlines(workflow), stage)
     }
+}
+
+/// [`Plan::stage_deadline`] from the plan's deadlines already worked out (a view of every stage
+/// works them out once, not once per stage).
+pub fn stage_deadline_among(all: &[Deadline], stage: &StageId) -> Option<DateTime<Utc>> {
+    all.iter()
+        .find(|d| matches!(&d.kind, DeadlineKind::Stage { stage: s } if s == stage))
+        .or_else(|| {
+            all.iter()
+                .filter(|d| matches!(&d.kind, DeadlineKind::Papers { stage: s, .. } if s == stage))
+                .min_by_key(|d| d.due)
+        })
+        .map(|d| d.due)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
@@ -229,10 +230,11 @@ impl Workflow {
     }
 }
 
-/// Every loaded workflow, by id.
+/// Every loaded workflow, by id. Each is shared (`Arc`): workflows never change after loading,
+/// and a reader (a GraphQL plan object) keeps its plan's workflow without holding a lock.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Workflows {
-    by_id: BTreeMap<WorkflowId, Workflow>,
+    by_id: BTreeMap<WorkflowId, Arc<Workflow>>,
 }
 
 impl Workflows {
@@ -241,7 +243,7 @@ impl Workflows {
     pub fn load<'a>(
         files: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Workflows, DefinitionError> {
-        let mut by_id: BTreeMap<WorkflowId, Workflow> = BTreeMap::new();
+        let mut by_id: BTreeMap<WorkflowId, Arc<Workflow>> = BTreeMap::new();
         for (file, text) in files {
             let workflow = Workflow::parse(file, text)?;
             if let Some(first) = by_id.get(&workflow.id) {
@@ -256,7 +258,7 @@ impl Workflows {
                     ),
                 ));
             }
-            by_id.insert(workflow.id.clone(), workflow);
+            by_id.insert(workflow.id.clone(), Arc::new(workflow));
         }
         Ok(Workflows { by_id })
     }
@@ -264,18 +266,26 @@ impl Workflows {
     /// Builds the set from already parsed workflows (later ones replace earlier ones).
     pub fn from_workflows(workflows: impl IntoIterator<Item = Workflow>) -> Workflows {
         Workflows {
-            by_id: workflows.into_iter().map(|w| (w.id.clone(), w)).collect(),
+            by_id: workflows
+                .into_iter()
+                .map(|w| (w.id.clone(), Arc::new(w)))
+                .collect(),
         }
     }
 
     /// A workflow by id.
     pub fn get(&self, id: &WorkflowId) -> Option<&Workflow> {
-        self.by_id.get(id)
+        self.by_id.get(id).map(|w| &**w)
+    }
+
+    /// A workflow by id, shared: to keep after the projections' lock is released.
+    pub fn shared(&self, id: &WorkflowId) -> Option<Arc<Workflow>> {
+        self.by_id.get(id).cloned()
     }
 
     /// Every workflow, by id order.
     pub fn iter(&self) -> impl Iterator<Item = &Workflow> {
-        self.by_id.values()
+        self.by_id.values().map(|w| &**w)
     }
 
     /// How many workflows are loaded.

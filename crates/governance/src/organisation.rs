@@ -172,17 +172,7 @@ impl Organisation {
     /// Whether `person` holds `role` at `scope`: `Some(false)` as the holder, `Some(true)` as a
     /// deputy, `None` not at all. A holder's own assignment wins over a deputy one.
     pub fn capacity(&self, person: &PersonId, role: Role, scope: &Scope) -> Option<bool> {
-        let p = self.person(person)?;
-        let mut found = None;
-        for a in &p.roles {
-            if a.role == role && &a.scope == scope {
-                if !a.deputy {
-                    return Some(false);
-                }
-                found = Some(true);
-            }
-        }
-        found
+        capacity_of(self.person(person)?, role, scope)
     }
 
     /// Everyone holding `role` at `scope`, holders first, then deputies.
@@ -190,10 +180,17 @@ impl Organisation {
         let mut out: Vec<(&Person, bool)> = self
             .people
             .values()
-            .filter_map(|p| self.capacity(&p.id, role, scope).map(|deputy| (p, deputy)))
+            .filter_map(|p| capacity_of(p, role, scope).map(|deputy| (p, deputy)))
             .collect();
-        out.sort_by_key(|(p, deputy)| (*deputy, p.id.clone()));
+        out.sort_by(|(a, a_deputy), (b, b_deputy)| (a_deputy, &a.id).cmp(&(b_deputy, &b.id)));
         out
+    }
+
+    /// Whether anyone holds `role` at `scope`, as holder or deputy.
+    pub fn anyone_holds(&self, role: Role, scope: &Scope) -> bool {
+        self.people
+            .values()
+            .any(|p| capacity_of(p, role, scope).is_some())
     }
 
     /// Groups a council belongs to, by id order.
@@ -662,4 +659,19 @@ pub fn load_seeds<'a>(
         }
     }
     Ok(org)
+}
+
+/// [`Organisation::capacity`] of a person at hand (`holders` walks every person; looking each up
+/// again by id was most of a plan view's cost).
+fn capacity_of(person: &Person, role: Role, scope: &Scope) -> Option<bool> {
+    let mut found = None;
+    for a in &person.roles {
+        if a.role == role && &a.scope == scope {
+            if !a.deputy {
+                return Some(false);
+            }
+            found = Some(true);
+        }
+    }
+    found
 }

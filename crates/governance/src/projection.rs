@@ -87,11 +87,11 @@ impl PlanView {
     /// Computes the view of a plan against a context.
     pub fn of(plan: &Plan, workflow: &Workflow, ctx: &Context<'_>) -> PlanView {
         let stages = plan.stages(workflow);
+        let deadlines = plan.deadlines(workflow);
         let stage_deadlines = stages
             .iter()
             .filter_map(|s| {
-                plan.stage_deadline(workflow, &s.id)
-                    .map(|d| (s.id.clone(), d))
+                crate::deadlines::stage_deadline_among(&deadlines, &s.id).map(|d| (s.id.clone(), d))
             })
             .collect();
         PlanView {
@@ -103,7 +103,7 @@ impl PlanView {
             stages,
             stage_deadlines,
             blockers: plan.blockers(ctx),
-            deadlines: plan.deadlines(workflow),
+            deadlines,
             submission_deadline: plan.submission_deadline(workflow),
             submitted_at: plan.submitted_at(),
             late: plan.late(),
