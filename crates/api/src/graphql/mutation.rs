@@ -208,13 +208,14 @@ async fn plan_mutation(
 }
 
 fn plan_payload(ctx: &Context<'_>, plan: &PlanId, written: Written) -> Result<PlanPayload> {
-    let view = service(ctx)
-        .read()
+    let state = service(ctx).read();
+    let object = state
         .projections
-        .plan_view(plan)
+        .plan(plan)
+        .and_then(|p| PlanObject::now(&state.projections, p))
         .ok_or_else(|| service_error(ServiceError::NotFound(format!("there is no plan {plan}"))))?;
     Ok(PlanPayload {
-        plan: PlanObject { view, as_of: None },
+        plan: object,
         events: events(written),
     })
 }

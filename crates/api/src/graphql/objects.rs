@@ -1,5 +1,12 @@
 //! The output types. Each wraps an owned snapshot taken under the service's read lock, so no
 //! resolver holds the lock across an `.await`; nested fields take it again briefly.
+//!
+//! A plan query is the hot read, so its objects share rather than copy: a plan object holds its
+//! view and its workflow behind `Arc`s, its stages and sections are indexes into them (no lock,
+//! no clone), and a council or person named in a record is looked up only when a field other
+//! than its `id` is asked for (`council { id }` on every requirement costs nothing).
+
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -146,21 +153,60 @@ pub enum ReminderStatus {
 
 // ---- organisation ----
 
-pub struct Person(pub gov::Person);
+/// A person in a response: the id, and the record looked up once, when a field needs it.
+pub struct Person {
+    id: PersonId,
+    record: OnceLock<gov::Person>,
+}
 
-#[Object]
+impl Person {
+    /// A person whose record is at hand.
+    pub(crate) fn of(record: gov::Person) -> Person {
+        Person {
+            id: record.id.clone(),
+            record: OnceLock::from(record),
+        }
+    }
+
+    /// A person named in a record, looked up on first use. One who is not in the organisation
+    /// any more still shows (by id): the record is what was signed.
+    fn named(id: &PersonId) -> Person {
+        Person {
+            id: id.clone(),
+            record: OnceLock::new(),
+        }
+    }
+
+    fn record(&self, ctx: &Context<'_>) -> &gov::Person {
+        self.record.get_or_init(|| {
+            let state = service(ctx).read();
+            match state.projections.organisation().person(&self.id) {
+                Some(person) => person.clone(),
+                None => gov::Person {
+                    id: self.id.clone(),
+                    name: self.id.to_string(),
+                    email: gov::EmailAddress::parse("unknown@example.org")
+                        .expect("a valid address"),
+                    roles: Default::default(),
+                },
+            }
+        })
+    }
+}
+
+#[Object(serial)]
 impl Person {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.id.to_string())
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self, ctx: &Context<'_>) -> &str {
+        &self.record(ctx).name
     }
-    async fn email(&self) -> String {
-        self.0.email.to_string()
+    async fn email(&self, ctx: &Context<'_>) -> String {
+        self.record(ctx).email.to_string()
     }
-    async fn roles(&self) -> Vec<RoleAssignment> {
-        self.0
+    async fn roles(&self, ctx: &Context<'_>) -> Vec<RoleAssignment> {
+        self.record(ctx)
             .roles
             .iter()
             .map(|a| RoleAssignment(a.clone()))
@@ -170,7 +216,7 @@ impl Person {
 
 pub struct RoleAssignment(pub gov::RoleAssignment);
 
-#[Object]
+#[Object(serial)]
 impl RoleAssignment {
     async fn role(&self) -> &str {
         self.0.role.as_str()
@@ -193,6 +239,7 @@ impl RoleAssignment {
     }
 }
 
+/// The council, if it is in the organisation.
 pub(crate) fn council(ctx: &Context<'_>, id: &CouncilId) -> Option<Council> {
     let state = service(ctx).read();
     state
@@ -200,7 +247,7 @@ pub(crate) fn council(ctx: &Context<'_>, id: &CouncilId) -> Option<Council> {
         .organisation()
         .council(id)
         .cloned()
-        .map(Council)
+        .map(Council::of)
 }
 
 pub(crate) fn group(ctx: &Context<'_>, id: &GroupId) -> Option<Group> {
@@ -213,6 +260,7 @@ pub(crate) fn group(ctx: &Context<'_>, id: &GroupId) -> Option<Group> {
         .map(Group)
 }
 
+/// The person, if they are in the organisation.
 pub(crate) fn person(ctx: &Context<'_>, id: &PersonId) -> Option<Person> {
     let state = service(ctx).read();
     state
@@ -220,52 +268,66 @@ pub(crate) fn person(ctx: &Context<'_>, id: &PersonId) -> Option<Person> {
         .organisation()
         .person(id)
         .cloned()
-        .map(Person)
+        .map(Person::of)
 }
 
-/// A council or person named in a record that is not in the organisation any more still shows:
-/// the record is what was signed.
-fn council_or_placeholder(ctx: &Context<'_>, id: &CouncilId) -> Council {
-    council(ctx, id).unwrap_or_else(|| {
-        Council(gov::Council {
+/// A council in a response: the id, and the record looked up once, when a field needs it.
+pub struct Council {
+    id: CouncilId,
+    record: OnceLock<gov::Council>,
+}
+
+impl Council {
+    /// A council whose record is at hand.
+    pub(crate) fn of(record: gov::Council) -> Council {
+        Council {
+            id: record.id.clone(),
+            record: OnceLock::from(record),
+        }
+    }
+
+    /// A council named in a record, looked up on first use. One that is not in the organisation
+    /// any more still shows (by id): the record is what was signed.
+    fn named(id: &CouncilId) -> Council {
+        Council {
             id: id.clone(),
-            name: id.to_string(),
-            route: None,
+            record: OnceLock::new(),
+        }
+    }
+
+    fn record(&self, ctx: &Context<'_>) -> &gov::Council {
+        self.record.get_or_init(|| {
+            let state = service(ctx).read();
+            match state.projections.organisation().council(&self.id) {
+                Some(council) => council.clone(),
+                None => gov::Council {
+                    id: self.id.clone(),
+                    name: self.id.to_string(),
+                    route: None,
+                },
+            }
         })
-    })
+    }
 }
 
-fn person_or_placeholder(ctx: &Context<'_>, id: &PersonId) -> Person {
-    person(ctx, id).unwrap_or_else(|| {
-        Person(gov::Person {
-            id: id.clone(),
-            name: id.to_string(),
-            email: gov::EmailAddress::parse("unknown@example.org").expect("a valid address"),
-            roles: Default::default(),
-        })
-    })
-}
-
-pub struct Council(pub gov::Council);
-
-#[Object]
+#[Object(serial)]
 impl Council {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.id.to_string())
     }
-    async fn name(&self) -> &str {
-        &self.0.name
+    async fn name(&self, ctx: &Context<'_>) -> &str {
+        &self.record(ctx).name
     }
     /// The governance route this council follows by default.
-    async fn route(&self) -> Option<String> {
-        self.0.route.as_ref().map(|r| r.to_string())
+    async fn route(&self, ctx: &Context<'_>) -> Option<String> {
+        self.record(ctx).route.as_ref().map(|r| r.to_string())
     }
     async fn groups(&self, ctx: &Context<'_>) -> Vec<Group> {
         let state = service(ctx).read();
         state
             .projections
             .organisation()
-            .groups_of(&self.0.id)
+            .groups_of(&self.id)
             .into_iter()
             .cloned()
             .map(Group)
@@ -278,13 +340,13 @@ impl Council {
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> Result<PlanConnection> {
-        plan_connection(ctx, Some(&self.0.id), first, after)
+        plan_connection(ctx, Some(&self.id), first, after)
     }
 }
 
 pub struct Group(pub gov::Group);
 
-#[Object]
+#[Object(serial)]
 impl Group {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -292,12 +354,8 @@ impl Group {
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn members(&self, ctx: &Context<'_>) -> Vec<Council> {
-        self.0
-            .members
-            .iter()
-            .map(|c| council_or_placeholder(ctx, c))
-            .collect()
+    async fn members(&self) -> Vec<Council> {
+        self.0.members.iter().map(Council::named).collect()
     }
     async fn shared_sections(&self, ctx: &Context<'_>) -> Vec<SharedSection> {
         let state = service(ctx).read();
@@ -315,7 +373,7 @@ impl Group {
 
 pub struct Workflow(pub gov::Workflow);
 
-#[Object]
+#[Object(serial)]
 impl Workflow {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -361,6 +419,7 @@ impl Workflow {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Route {
     id: ID,
     title: String,
@@ -369,7 +428,7 @@ pub struct Route {
 
 pub struct SectionDefinition(pub gov::SectionDefinition);
 
-#[Object]
+#[Object(serial)]
 impl SectionDefinition {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -387,7 +446,7 @@ impl SectionDefinition {
 
 pub struct StageDefinition(pub gov::StageDefinition);
 
-#[Object]
+#[Object(serial)]
 impl StageDefinition {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -405,21 +464,46 @@ impl StageDefinition {
 
 // ---- plans ----
 
-/// A plan as it is now, or as it stood at `as_of`.
+/// A plan as it is now, or as it stood at `as_of`, with its workflow: both shared with the
+/// plan's stages and sections, which need no lock of their own.
 pub struct PlanObject {
-    pub view: PlanView,
-    pub as_of: Option<DateTime<Utc>>,
+    pub(crate) view: Arc<PlanView>,
+    workflow: Arc<gov::Workflow>,
+    as_of: Option<DateTime<Utc>>,
 }
 
 impl PlanObject {
+    /// The object for `view`; `None` only if its workflow is not loaded, which the service
+    /// never allows (a plan starts only under a loaded workflow).
+    pub(crate) fn new(
+        projections: &Projections,
+        view: PlanView,
+        as_of: Option<DateTime<Utc>>,
+    ) -> Option<PlanObject> {
+        let workflow = projections.workflows().shared(&view.plan.workflow)?;
+        Some(PlanObject {
+            view: Arc::new(view),
+            workflow,
+            as_of,
+        })
+    }
+
+    /// The plan as it is now.
     pub(crate) fn now(projections: &Projections, plan: &Plan) -> Option<PlanObject> {
-        projections
-            .plan_view(&plan.id)
-            .map(|view| PlanObject { view, as_of: None })
+        let view = projections.plan_view(&plan.id)?;
+        PlanObject::new(projections, view, None)
+    }
+
+    fn stage(&self, index: usize) -> Stage {
+        Stage {
+            plan: Arc::clone(&self.view),
+            workflow: Arc::clone(&self.workflow),
+            index,
+        }
     }
 }
 
-#[Object(name = "Plan")]
+#[Object(name = "Plan", serial)]
 impl PlanObject {
     async fn id(&self) -> ID {
         ID(self.view.plan.id.to_string())
@@ -427,27 +511,15 @@ impl PlanObject {
     async fn title(&self) -> &str {
         &self.view.plan.title
     }
-    async fn workflow(&self, ctx: &Context<'_>) -> Result<Workflow> {
-        let state = service(ctx).read();
-        state
-            .projections
-            .workflows()
-            .get(&self.view.plan.workflow)
-            .cloned()
-            .map(Workflow)
-            .ok_or_else(|| service_error(ServiceError::Internal))
+    async fn workflow(&self) -> Workflow {
+        Workflow(gov::Workflow::clone(&self.workflow))
     }
     /// The route this plan follows.
     async fn route(&self) -> String {
         self.view.plan.route.to_string()
     }
-    async fn councils(&self, ctx: &Context<'_>) -> Vec<Council> {
-        self.view
-            .plan
-            .councils
-            .iter()
-            .map(|c| council_or_placeholder(ctx, c))
-            .collect()
+    async fn councils(&self) -> Vec<Council> {
+        self.view.plan.councils.iter().map(Council::named).collect()
     }
     async fn status(&self) -> PlanStatus {
         self.view.status.into()
@@ -461,34 +533,24 @@ impl PlanObject {
         self.view.plan.content_hash()
     }
     async fn sections(&self) -> Vec<Section> {
-        self.view
-            .plan
-            .sections
-            .iter()
-            .map(|s| Section(s.clone(), self.view.plan.workflow.clone()))
+        (0..self.view.plan.sections.len())
+            .map(|index| Section {
+                plan: Arc::clone(&self.view),
+                workflow: Arc::clone(&self.workflow),
+                index,
+            })
             .collect()
     }
-    async fn stages(&self, ctx: &Context<'_>) -> Vec<Stage> {
-        let state = service(ctx).read();
-        let Some(workflow) = state.projections.workflows().get(&self.view.plan.workflow) else {
-            return Vec::new();
-        };
-        self.view
-            .stages
-            .iter()
-            .map(|s| Stage::new(&self.view, workflow, s))
+    async fn stages(&self) -> Vec<Stage> {
+        (0..self.view.stages.len())
+            .map(|index| self.stage(index))
             .collect()
     }
     /// The first stage that is not complete; null when every stage is complete.
-    async fn current_stage(&self, ctx: &Context<'_>) -> Option<Stage> {
+    async fn current_stage(&self) -> Option<Stage> {
         let id = self.view.current_stage.as_ref()?;
-        let state = service(ctx).read();
-        let workflow = state
-            .projections
-            .workflows()
-            .get(&self.view.plan.workflow)?;
-        let stage = self.view.stages.iter().find(|s| &s.id == id)?;
-        Some(Stage::new(&self.view, workflow, stage))
+        let index = self.view.stages.iter().position(|s| &s.id == id)?;
+        Some(self.stage(index))
     }
     async fn blockers(&self) -> Vec<Blocker> {
         self.view
@@ -522,14 +584,11 @@ impl PlanObject {
         let now = Utc::now();
         let state = service(ctx).read();
         let projections = &state.projections;
-        let Some(workflow) = projections.workflows().get(&self.view.plan.workflow) else {
-            return Vec::new();
-        };
         // A plan read as of an earlier time shows what was recorded then, with no schedule.
         let planned = match self.as_of {
             None => councilflow_reminders::plan_schedule(
                 &self.view,
-                workflow,
+                &self.workflow,
                 projections.organisation(),
                 now,
             ),
@@ -607,66 +666,70 @@ impl PlanObject {
     }
 }
 
+/// A stage of a plan's route: an index into the plan's view. Sign-offs and decisions are worked
+/// out only when asked for.
 pub struct Stage {
-    view: gov::StageView,
-    sign_offs: Vec<gov::SignOffView>,
-    decisions: Vec<gov::DecisionView>,
-    deadline: Option<DateTime<Utc>>,
+    plan: Arc<PlanView>,
+    workflow: Arc<gov::Workflow>,
+    /// Safe to index with: it comes from enumerating `plan.stages`, which never changes.
+    index: usize,
 }
 
 impl Stage {
-    fn new(plan: &PlanView, workflow: &gov::Workflow, stage: &gov::StageView) -> Stage {
-        Stage {
-            view: stage.clone(),
-            sign_offs: plan.plan.sign_offs_for(workflow, &stage.id),
-            decisions: plan.plan.decisions_for(workflow, &stage.id),
-            deadline: plan.stage_deadlines.get(&stage.id).copied(),
-        }
+    fn view(&self) -> &gov::StageView {
+        &self.plan.stages[self.index]
     }
 }
 
-#[Object]
+#[Object(serial)]
 impl Stage {
     async fn id(&self) -> ID {
-        ID(self.view.id.to_string())
+        ID(self.view().id.to_string())
     }
     async fn title(&self) -> &str {
-        &self.view.title
+        &self.view().title
     }
     async fn kind(&self) -> StageKind {
-        self.view.kind.into()
+        self.view().kind.into()
     }
     async fn status(&self) -> StageStatus {
-        self.view.status.into()
+        self.view().status.into()
     }
     /// Who must act on this stage, per owning council, and whether they have.
-    async fn requirements(&self, ctx: &Context<'_>) -> Vec<Requirement> {
-        self.view
+    async fn requirements(&self) -> Vec<Requirement> {
+        self.view()
             .requirements
             .iter()
             .map(|r| Requirement {
                 role: r.role.as_str().to_owned(),
-                council: council_or_placeholder(ctx, &r.council),
+                council: Council::named(&r.council),
                 satisfied: r.satisfied,
             })
             .collect()
     }
     async fn sign_offs(&self) -> Vec<SignOff> {
-        self.sign_offs.iter().cloned().map(SignOff).collect()
+        self.plan
+            .plan
+            .sign_offs_for(&self.workflow, &self.view().id)
+            .into_iter()
+            .map(SignOff)
+            .collect()
     }
     async fn decisions(&self) -> Vec<CommitteeDecision> {
-        self.decisions
-            .iter()
-            .cloned()
+        self.plan
+            .plan
+            .decisions_for(&self.workflow, &self.view().id)
+            .into_iter()
             .map(CommitteeDecision)
             .collect()
     }
     async fn deadline(&self) -> Option<DateTime<Utc>> {
-        self.deadline
+        self.plan.stage_deadlines.get(&self.view().id).copied()
     }
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Requirement {
     role: String,
     council: Council,
@@ -675,16 +738,16 @@ pub struct Requirement {
 
 pub struct SignOff(gov::SignOffView);
 
-#[Object]
+#[Object(serial)]
 impl SignOff {
     async fn role(&self) -> &str {
         self.0.record.role.as_str()
     }
-    async fn council(&self, ctx: &Context<'_>) -> Council {
-        council_or_placeholder(ctx, &self.0.record.council)
+    async fn council(&self) -> Council {
+        Council::named(&self.0.record.council)
     }
-    async fn person(&self, ctx: &Context<'_>) -> Person {
-        person_or_placeholder(ctx, &self.0.record.by)
+    async fn person(&self) -> Person {
+        Person::named(&self.0.record.by)
     }
     async fn at(&self) -> DateTime<Utc> {
         self.0.record.at
@@ -706,10 +769,10 @@ impl SignOff {
 
 pub struct CommitteeDecision(gov::DecisionView);
 
-#[Object]
+#[Object(serial)]
 impl CommitteeDecision {
-    async fn council(&self, ctx: &Context<'_>) -> Council {
-        council_or_placeholder(ctx, &self.0.record.council)
+    async fn council(&self) -> Council {
+        Council::named(&self.0.record.council)
     }
     async fn committee(&self) -> &str {
         &self.0.record.committee
@@ -730,16 +793,13 @@ impl CommitteeDecision {
         self.0.stale
     }
     /// For delegated amendments: who may amend afterwards.
-    async fn delegated_to(&self, ctx: &Context<'_>) -> Option<Person> {
-        self.0
-            .record
-            .delegated_to
-            .as_ref()
-            .map(|p| person_or_placeholder(ctx, p))
+    async fn delegated_to(&self) -> Option<Person> {
+        self.0.record.delegated_to.as_ref().map(Person::named)
     }
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct Blocker {
     stage: Option<ID>,
     code: String,
@@ -756,10 +816,10 @@ pub struct Reminder {
     key: String,
 }
 
-#[Object]
+#[Object(serial)]
 impl Reminder {
-    async fn recipient(&self, ctx: &Context<'_>) -> Person {
-        person_or_placeholder(ctx, &self.recipient)
+    async fn recipient(&self) -> Person {
+        Person::named(&self.recipient)
     }
     async fn stage(&self) -> Option<&ID> {
         self.stage.as_ref()
@@ -782,42 +842,55 @@ impl Reminder {
     }
 }
 
-pub struct Section(gov::plan::SectionState, gov::WorkflowId);
+/// A section of a plan: an index into the plan's view.
+pub struct Section {
+    plan: Arc<PlanView>,
+    workflow: Arc<gov::Workflow>,
+    /// Safe to index with: it comes from enumerating `plan.plan.sections`, which never changes.
+    index: usize,
+}
 
-#[Object]
+impl Section {
+    fn state(&self) -> &gov::plan::SectionState {
+        &self.plan.plan.sections[self.index]
+    }
+}
+
+#[Object(serial)]
 impl Section {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.state().id.to_string())
     }
-    async fn title(&self, ctx: &Context<'_>) -> String {
+    async fn title(&self) -> &str {
         // The title lives in the workflow; a section of a plan always has one.
-        let state = service(ctx).read();
-        let title = state
-            .projections
-            .workflows()
-            .get(&self.1)
-            .and_then(|w| w.section(&self.0.id).map(|s| s.title.clone()));
-        title.unwrap_or_else(|| self.0.id.to_string())
+        let id = &self.state().id;
+        match self.workflow.section(id) {
+            Some(definition) => &definition.title,
+            None => id.as_str(),
+        }
     }
     async fn text(&self) -> &str {
-        &self.0.text
+        &self.state().text
     }
     async fn revision(&self) -> i32 {
-        int(self.0.revision)
+        int(self.state().revision)
     }
     /// The group whose agreed text this section adopted, if it is shared.
     async fn shared_from(&self, ctx: &Context<'_>) -> Option<Group> {
-        self.0.shared_from.as_ref().and_then(|g| group(ctx, g))
+        self.state()
+            .shared_from
+            .as_ref()
+            .and_then(|g| group(ctx, g))
     }
     /// The group revision adopted, if any.
     async fn adopted_revision(&self) -> Option<i32> {
-        self.0.adopted_revision.map(int)
+        self.state().adopted_revision.map(int)
     }
 }
 
 pub struct SharedSection(pub gov::SharedSection);
 
-#[Object]
+#[Object(serial)]
 impl SharedSection {
     async fn id(&self) -> ID {
         ID(self.0.section.to_string())
@@ -836,20 +909,12 @@ impl SharedSection {
         self.0.agreed_revision().map(int)
     }
     /// Member councils that agreed the current revision.
-    async fn agreed_by(&self, ctx: &Context<'_>) -> Vec<Council> {
-        self.0
-            .agreed_by()
-            .iter()
-            .map(|c| council_or_placeholder(ctx, c))
-            .collect()
+    async fn agreed_by(&self) -> Vec<Council> {
+        self.0.agreed_by().iter().map(Council::named).collect()
     }
     /// Member councils whose chief executive has not agreed the current revision.
-    async fn waiting_on(&self, ctx: &Context<'_>) -> Vec<Council> {
-        self.0
-            .waiting_on()
-            .iter()
-            .map(|c| council_or_placeholder(ctx, c))
-            .collect()
+    async fn waiting_on(&self) -> Vec<Council> {
+        self.0.waiting_on().iter().map(Council::named).collect()
     }
 }
 
@@ -857,7 +922,7 @@ impl SharedSection {
 
 pub struct Event(pub ledger::Event);
 
-#[Object]
+#[Object(serial)]
 impl Event {
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
@@ -899,18 +964,21 @@ impl Event {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PageInfo {
     has_next_page: bool,
     end_cursor: Option<String>,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct EventEdge {
     cursor: String,
     node: Event,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct EventConnection {
     edges: Vec<EventEdge>,
     page_info: PageInfo,
@@ -936,12 +1004,14 @@ impl EventConnection {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PlanEdge {
     cursor: String,
     node: PlanObject,
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PlanConnection {
     edges: Vec<PlanEdge>,
     page_info: PageInfo,
@@ -994,6 +1064,7 @@ pub(crate) fn plan_connection(
 
 /// What a mutation on a plan returns.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct PlanPayload {
     pub plan: PlanObject,
     /// Events this mutation appended (empty when an idempotency key repeated an earlier call).
@@ -1001,6 +1072,7 @@ pub struct PlanPayload {
 }
 
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub struct SharedSectionPayload {
     pub shared_section: SharedSection,
     pub events: Vec<Event>,

@@ -32,7 +32,7 @@ pub(crate) fn parse_opt_id<T>(
     id.map(|id| parse_id(what, &id, parse)).transpose()
 }
 
-#[Object(name = "Query")]
+#[Object(name = "Query", serial)]
 impl QueryRoot {
     /// The signed-in person.
     async fn me(&self, ctx: &Context<'_>) -> Result<Person> {
@@ -53,7 +53,7 @@ impl QueryRoot {
             .councils
             .values()
             .cloned()
-            .map(Council)
+            .map(Council::of)
             .collect())
     }
 
@@ -126,7 +126,7 @@ impl QueryRoot {
                 })
             })
             .cloned()
-            .map(Person)
+            .map(Person::of)
             .collect())
     }
 
@@ -141,11 +141,11 @@ impl QueryRoot {
         let id = parse_id("plan", &id, PlanId::parse)?;
         let service = service(ctx);
         let Some(as_of) = as_of else {
-            return Ok(service
-                .read()
-                .projections
-                .plan_view(&id)
-                .map(|view| PlanObject { view, as_of: None }));
+            let state = service.read();
+            let projections = &state.projections;
+            return Ok(projections
+                .plan(&id)
+                .and_then(|plan| PlanObject::now(projections, plan)));
         };
         // Read before taking the projections' lock, which is never held across ledger reads.
         let Some(plan) = service.plan_as_of(&id, as_of).map_err(service_error)? else {
@@ -157,10 +157,7 @@ impl QueryRoot {
             return Err(service_error(ServiceError::Internal));
         };
         let view = PlanView::of(&plan, workflow, &projections.context());
-        Ok(Some(PlanObject {
-            view,
-            as_of: Some(as_of),
-        }))
+        Ok(PlanObject::new(projections, view, Some(as_of)))
     }
 
     #[graphql(complexity = "super::page_complexity(first, 50, child_complexity)")]
