@@ -138,9 +138,18 @@ impl Writer {
         if self.stopped.is_some() || self.wal.len() == 0 {
             return Ok(());
         }
+        let started = std::time::Instant::now();
+        let wal_bytes = self.wal.len();
         self.trees.db.flush()?;
         self.data_file.sync_data()?;
-        self.wal.truncate()
+        self.wal.truncate()?;
+        // Appends wait while this runs: its length is what a mutation's worst latency shows.
+        tracing::debug!(
+            wal_bytes,
+            elapsed_ms = started.elapsed().as_secs_f64() * 1e3,
+            "ledger checkpoint"
+        );
+        Ok(())
     }
 
     fn commit(&mut self, requests: Vec<Request>) {
