@@ -209,10 +209,7 @@ async fn plan_mutation(
 
 fn plan_payload(ctx: &Context<'_>, plan: &PlanId, written: Written) -> Result<PlanPayload> {
     let state = service(ctx).read();
-    let object = state
-        .projections
-        .plan(plan)
-        .and_then(|p| PlanObject::now(&state.projections, p))
+    let object = PlanObject::now(&state.projections, plan)
         .ok_or_else(|| service_error(ServiceError::NotFound(format!("there is no plan {plan}"))))?;
     Ok(PlanPayload {
         plan: object,

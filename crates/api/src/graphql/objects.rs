@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use async_graphql::{Context, Enum, Json, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use councilflow_governance::{
-    self as gov, CouncilId, Decision as GovDecision, GroupId, PersonId, Plan,
+    self as gov, CouncilId, Decision as GovDecision, GroupId, PersonId, Plan, PlanId,
     PlanStatus as GovPlanStatus, PlanView, Projections, Scope, StageKind as GovStageKind,
     StageStatus as GovStageStatus,
 };
@@ -153,51 +153,76 @@ pub enum ReminderStatus {
 
 // ---- organisation ----
 
-/// A person in a response: the id, and the record looked up once, when a field needs it.
-pub struct Person {
-    id: PersonId,
-    record: OnceLock<gov::Person>,
+/// A council or person in a response: its id, and its record, looked up once when a field
+/// beyond the id needs it. One named in a record but no longer in the organisation still shows
+/// (by id, through `placeholder`): the record is what was signed.
+struct OnDemand<Id, Record> {
+    id: Id,
+    record: OnceLock<Record>,
 }
 
-impl Person {
-    /// A person whose record is at hand.
-    pub(crate) fn of(record: gov::Person) -> Person {
-        Person {
-            id: record.id.clone(),
+impl<Id: Clone, Record: Clone> OnDemand<Id, Record> {
+    /// One whose record is at hand.
+    fn of(id: Id, record: Record) -> Self {
+        OnDemand {
+            id,
             record: OnceLock::from(record),
         }
     }
 
-    /// A person named in a record, looked up on first use. One who is not in the organisation
-    /// any more still shows (by id): the record is what was signed.
-    fn named(id: &PersonId) -> Person {
-        Person {
+    /// One named in a record, looked up on first use.
+    fn named(id: &Id) -> Self {
+        OnDemand {
             id: id.clone(),
             record: OnceLock::new(),
         }
     }
 
-    fn record(&self, ctx: &Context<'_>) -> &gov::Person {
+    fn record(
+        &self,
+        ctx: &Context<'_>,
+        find: impl for<'o> FnOnce(&'o gov::Organisation, &Id) -> Option<&'o Record>,
+        placeholder: impl FnOnce(&Id) -> Record,
+    ) -> &Record {
         self.record.get_or_init(|| {
             let state = service(ctx).read();
-            match state.projections.organisation().person(&self.id) {
-                Some(person) => person.clone(),
-                None => gov::Person {
-                    id: self.id.clone(),
-                    name: self.id.to_string(),
-                    email: gov::EmailAddress::parse("unknown@example.org")
-                        .expect("a valid address"),
-                    roles: Default::default(),
-                },
+            match find(state.projections.organisation(), &self.id) {
+                Some(record) => record.clone(),
+                None => placeholder(&self.id),
             }
         })
+    }
+}
+
+/// A person in a response (see [`OnDemand`]).
+pub struct Person(OnDemand<PersonId, gov::Person>);
+
+impl Person {
+    /// A person whose record is at hand.
+    pub(crate) fn of(record: gov::Person) -> Person {
+        Person(OnDemand::of(record.id.clone(), record))
+    }
+
+    /// A person named in a record, looked up on first use.
+    fn named(id: &PersonId) -> Person {
+        Person(OnDemand::named(id))
+    }
+
+    fn record(&self, ctx: &Context<'_>) -> &gov::Person {
+        self.0
+            .record(ctx, gov::Organisation::person, |id| gov::Person {
+                id: id.clone(),
+                name: id.to_string(),
+                email: gov::EmailAddress::parse("unknown@example.org").expect("a valid address"),
+                roles: Default::default(),
+            })
     }
 }
 
 #[Object(serial)]
 impl Person {
     async fn id(&self) -> ID {
-        ID(self.id.to_string())
+        ID(self.0.id.to_string())
     }
     async fn name(&self, ctx: &Context<'_>) -> &str {
         &self.record(ctx).name
@@ -271,49 +296,34 @@ pub(crate) fn person(ctx: &Context<'_>, id: &PersonId) -> Option<Person> {
         .map(Person::of)
 }
 
-/// A council in a response: the id, and the record looked up once, when a field needs it.
-pub struct Council {
-    id: CouncilId,
-    record: OnceLock<gov::Council>,
-}
+/// A council in a response (see [`OnDemand`]).
+pub struct Council(OnDemand<CouncilId, gov::Council>);
 
 impl Council {
     /// A council whose record is at hand.
     pub(crate) fn of(record: gov::Council) -> Council {
-        Council {
-            id: record.id.clone(),
-            record: OnceLock::from(record),
-        }
+        Council(OnDemand::of(record.id.clone(), record))
     }
 
-    /// A council named in a record, looked up on first use. One that is not in the organisation
-    /// any more still shows (by id): the record is what was signed.
+    /// A council named in a record, looked up on first use.
     fn named(id: &CouncilId) -> Council {
-        Council {
-            id: id.clone(),
-            record: OnceLock::new(),
-        }
+        Council(OnDemand::named(id))
     }
 
     fn record(&self, ctx: &Context<'_>) -> &gov::Council {
-        self.record.get_or_init(|| {
-            let state = service(ctx).read();
-            match state.projections.organisation().council(&self.id) {
-                Some(council) => council.clone(),
-                None => gov::Council {
-                    id: self.id.clone(),
-                    name: self.id.to_string(),
-                    route: None,
-                },
-            }
-        })
+        self.0
+            .record(ctx, gov::Organisation::council, |id| gov::Council {
+                id: id.clone(),
+                name: id.to_string(),
+                route: None,
+            })
     }
 }
 
 #[Object(serial)]
 impl Council {
     async fn id(&self) -> ID {
-        ID(self.id.to_string())
+        ID(self.0.id.to_string())
     }
     async fn name(&self, ctx: &Context<'_>) -> &str {
         &self.record(ctx).name
@@ -327,7 +337,7 @@ impl Council {
         state
             .projections
             .organisation()
-            .groups_of(&self.id)
+            .groups_of(&self.0.id)
             .into_iter()
             .cloned()
             .map(Group)
@@ -340,7 +350,7 @@ impl Council {
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> Result<PlanConnection> {
-        plan_connection(ctx, Some(&self.id), first, after)
+        plan_connection(ctx, Some(&self.0.id), first, after)
     }
 }
 
@@ -473,14 +483,16 @@ pub struct PlanObject {
 }
 
 impl PlanObject {
-    /// The object for `view`; `None` only if its workflow is not loaded, which the service
-    /// never allows (a plan starts only under a loaded workflow).
-    pub(crate) fn new(
+    /// The object for `plan` (as it is now, or as it stood at `as_of`); `None` only if its
+    /// workflow is not loaded, which the service never allows (a plan starts only under a
+    /// loaded workflow).
+    pub(crate) fn of(
         projections: &Projections,
-        view: PlanView,
+        plan: &Plan,
         as_of: Option<DateTime<Utc>>,
     ) -> Option<PlanObject> {
-        let workflow = projections.workflows().shared(&view.plan.workflow)?;
+        let workflow = projections.workflows().shared(&plan.workflow)?;
+        let view = PlanView::of(plan, &workflow, &projections.context());
         Some(PlanObject {
             view: Arc::new(view),
             workflow,
@@ -488,10 +500,9 @@ impl PlanObject {
         })
     }
 
-    /// The plan as it is now.
-    pub(crate) fn now(projections: &Projections, plan: &Plan) -> Option<PlanObject> {
-        let view = projections.plan_view(&plan.id)?;
-        PlanObject::new(projections, view, None)
+    /// The plan `id` as it is now, if there is one.
+    pub(crate) fn now(projections: &Projections, id: &PlanId) -> Option<PlanObject> {
+        PlanObject::of(projections, projections.plan(id)?, None)
     }
 
     fn stage(&self, index: usize) -> Stage {
@@ -1046,7 +1057,7 @@ pub(crate) fn plan_connection(
     let edges: Vec<PlanEdge> = plans
         .into_iter()
         .take(first)
-        .filter_map(|p| PlanObject::now(projections, p))
+        .filter_map(|p| PlanObject::of(projections, p, None))
         .map(|node| PlanEdge {
             cursor: node.view.plan.id.to_string(),
             node,

@@ -2,9 +2,7 @@
 
 use async_graphql::{Context, Object, Result, ID};
 use chrono::{DateTime, Utc};
-use councilflow_governance::{
-    CouncilId, GroupId, PersonId, PlanId, PlanView, Role, Scope, SectionId,
-};
+use councilflow_governance::{CouncilId, GroupId, PersonId, PlanId, Role, Scope, SectionId};
 
 use super::objects::{
     self, council, group, page_size, parse_cursor, plan_connection, Council, EventConnection,
@@ -143,21 +141,16 @@ impl QueryRoot {
         let Some(as_of) = as_of else {
             let state = service.read();
             let projections = &state.projections;
-            return Ok(projections
-                .plan(&id)
-                .and_then(|plan| PlanObject::now(projections, plan)));
+            return Ok(PlanObject::now(projections, &id));
         };
         // Read before taking the projections' lock, which is never held across ledger reads.
         let Some(plan) = service.plan_as_of(&id, as_of).map_err(service_error)? else {
             return Ok(None);
         };
         let state = service.read();
-        let projections = &state.projections;
-        let Some(workflow) = projections.workflows().get(&plan.workflow) else {
-            return Err(service_error(ServiceError::Internal));
-        };
-        let view = PlanView::of(&plan, workflow, &projections.context());
-        Ok(PlanObject::new(projections, view, Some(as_of)))
+        PlanObject::of(&state.projections, &plan, Some(as_of))
+            .map(Some)
+            .ok_or_else(|| service_error(ServiceError::Internal))
     }
 
     #[graphql(complexity = "super::page_complexity(first, 50, child_complexity)")]
