@@ -208,8 +208,9 @@ async fn execute_one(schema: &Schema, mut request: Request, viewer: Viewer) -> R
         documents::Validation::StrictOnce => {
             let query = request.query.clone();
             let response = schema.strict.execute(request.data(viewer)).await;
-            if response.errors.is_empty() {
-                // It passed strict validation (and ran without error).
+            // Validation errors carry no path; a resolver's error (NOT_FOUND, FORBIDDEN) does,
+            // and means the document itself passed strict validation.
+            if response.errors.iter().all(|e| !e.path.is_empty()) {
                 documents::mark_validated(&query);
             }
             response
@@ -270,7 +271,7 @@ fn coded(error: &mut ServerError) {
 /// CPU in a profile of `bench/run`'s read test).
 mod documents {
     use std::num::NonZeroUsize;
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::{Arc, Mutex, OnceLock};
 
     use async_graphql::parser::types::{
         ExecutableDocument, OperationType, Selection, SelectionSet,
@@ -281,9 +282,10 @@ mod documents {
 
     /// A parsed document, whether every operation in it is a query (decided once, at parse
     /// time), and whether it has passed strict validation.
-    #[derive(Clone)]
+    /// The document is shared so that a hit takes only a reference count under the cache's
+    /// lock; the copy async-graphql needs (it takes the document by value) is made after it.
     struct Entry {
-        document: ExecutableDocument,
+        document: Arc<ExecutableDocument>,
         reads_only: bool,
         validated: bool,
     }
@@ -323,14 +325,16 @@ mod documents {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .get(query)
-            .cloned();
-        if let Some(entry) = cached {
-            let validation = match (entry.reads_only, entry.validated) {
-                (true, true) => Validation::Fast,
-                (true, false) => Validation::StrictOnce,
-                (false, _) => Validation::Strict,
-            };
-            return Ok(Some((entry.document, validation)));
+            .map(|entry| {
+                let validation = match (entry.reads_only, entry.validated) {
+                    (true, true) => Validation::Fast,
+                    (true, false) => Validation::StrictOnce,
+                    (false, _) => Validation::Strict,
+                };
+                (Arc::clone(&entry.document), validation)
+            });
+        if let Some((document, validation)) = cached {
+            return Ok(Some((ExecutableDocument::clone(&document), validation)));
         }
         let Ok(document) = async_graphql::parser::parse_query(query) else {
             return Ok(None);
@@ -344,7 +348,7 @@ mod documents {
             .iter()
             .all(|(_, op)| op.node.ty == OperationType::Query);
         let entry = Entry {
-            document: document.clone(),
+            document: Arc::new(document.clone()),
             reads_only,
             validated: false,
         };
