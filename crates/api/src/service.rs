@@ -201,7 +201,6 @@ impl State {
                 let meta = EventMeta {
                     position: event.position,
                     recorded_at: event.at,
-                    actor: PersonId::parse(&event.actor).ok(),
                 };
                 self.projections.apply(&meta, &domain);
             }
@@ -318,8 +317,10 @@ impl Service {
             }),
         };
         if replayed >= snapshot::EVERY {
-            // A long replay is not repeated after a crash.
-            service.write_projection_snapshot();
+            // A long replay is not repeated after a crash. Off the runtime's threads, like the
+            // projector's: it serialises the whole state, and serving need not wait for it.
+            let service = service.clone();
+            tokio::task::spawn_blocking(move || service.write_projection_snapshot());
         }
         service.spawn_projector();
         service.sync_seeds(&seed).await?;
@@ -715,16 +716,11 @@ impl Service {
             state.snapshot(&self.inner.definitions)
         };
         let position = snapshot.position;
+        // Also on failure: do not try again at every event, wait for the next interval.
+        *last = position;
         match snapshot::write(&self.inner.data, &snapshot) {
-            Ok(()) => {
-                *last = position;
-                tracing::info!(position, "projection snapshot written");
-            }
-            Err(e) => {
-                // Do not try again at every event: wait for the next interval.
-                *last = position;
-                tracing::warn!(error = %e, "could not write the projection snapshot");
-            }
+            Ok(()) => tracing::info!(position, "projection snapshot written"),
+            Err(e) => tracing::warn!(error = %e, "could not write the projection snapshot"),
         }
     }
 

@@ -1,8 +1,8 @@
 //! The projection snapshot: the projector's state at a ledger position, kept in a file beside the
 //! ledger so that a start replays only the events after it.
 //!
-//! Without it a start replays the whole log, which grows without end (about 4 s for a million
-//! events on the benchmark machine). The snapshot is derived data, never the record:
+//! Without it a start replays the whole log, which grows without end (seconds for a million
+//! events; BENCHMARKS.md has the figures). The snapshot is derived data, never the record:
 //! - it is written at a clean stop, after a start that replayed many events, and every
 //!   [`EVERY`] events applied, atomically (a temporary file, `fsync`, rename);
 //! - it is used only if its format and build match this binary's, the workflow definitions are

@@ -432,16 +432,10 @@ impl Plan {
         }
         out
     }
-
-    /// The deadline of one stage: its own deadline if it has one, otherwise the earliest papers
-    /// deadline of its scheduled meetings.
-    pub fn stage_deadline(&self, workflow: &Workflow, stage: &StageId) -> Option<DateTime<Utc>> {
-        stage_deadline_among(&self.deadlines(workflow), stage)
-    }
 }
 
-/// [`Plan::stage_deadline`] from the plan's deadlines already worked out (a view of every stage
-/// works them out once, not once per stage).
+/// The deadline of one stage, among the plan's deadlines ([`Plan::deadlines`]): its own deadline
+/// if it has one, otherwise the earliest papers deadline of its scheduled meetings.
 pub fn stage_deadline_among(all: &[Deadline], stage: &StageId) -> Option<DateTime<Utc>> {
     all.iter()
         .find(|d| matches!(&d.kind, DeadlineKind::Stage { stage: s } if s == stage))

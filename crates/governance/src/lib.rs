@@ -63,7 +63,7 @@
 //!         // The server appends (event.stream(), event.kind(), event.payload()) to the ledger,
 //!         // then feeds the committed event back:
 //!         position += 1;
-//!         p.apply(&EventMeta { position, recorded_at: now, actor: None }, &event);
+//!         p.apply(&EventMeta { position, recorded_at: now }, &event);
 //!     }
 //! };
 //! let org_events = sync_events(projections.organisation(), &seed);

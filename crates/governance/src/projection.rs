@@ -16,7 +16,7 @@ use crate::context::{Context, SharedSections};
 use crate::deadlines::Deadline;
 use crate::definition::{Workflow, Workflows};
 use crate::event::Event;
-use crate::ids::{CouncilId, GroupId, PersonId, PlanId, SectionId, StageId};
+use crate::ids::{CouncilId, GroupId, PlanId, SectionId, StageId};
 use crate::organisation::Organisation;
 use crate::plan::{Plan, PlanStatus, StageView};
 use crate::shared_section::SharedSection;
@@ -28,8 +28,6 @@ pub struct EventMeta {
     pub position: u64,
     /// When the ledger recorded it.
     pub recorded_at: DateTime<Utc>,
-    /// Who caused it (none for seed loading).
-    pub actor: Option<PersonId>,
 }
 
 /// The read models the API serves.

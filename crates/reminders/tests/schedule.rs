@@ -57,7 +57,6 @@ impl World {
                 &EventMeta {
                     position: self.position,
                     recorded_at: now,
-                    actor: None,
                 },
                 &e,
             );

@@ -204,7 +204,6 @@ pub fn export_plan(args: &ExportPlanArgs) -> anyhow::Result<()> {
                 &EventMeta {
                     position: event.position,
                     recorded_at: event.at,
-                    actor: PersonId::parse(&event.actor).ok(),
                 },
                 &domain,
             );

@@ -91,17 +91,16 @@ impl World {
             position: 0,
         };
         let events = sync_events(&Organisation::default(), &seed);
-        w.commit(events, None, t("2024-04-01T09:00:00Z"));
+        w.commit(events, t("2024-04-01T09:00:00Z"));
         w
     }
 
-    pub fn commit(&mut self, events: Vec<Event>, actor: Option<&str>, at: DateTime<Utc>) {
+    pub fn commit(&mut self, events: Vec<Event>, at: DateTime<Utc>) {
         for e in events {
             self.position += 1;
             let meta = EventMeta {
                 position: self.position,
                 recorded_at: at,
-                actor: actor.map(pid),
             };
             assert!(self.p.apply(&meta, &e));
             self.log.push((meta, e));
@@ -119,7 +118,7 @@ impl World {
         let at = t(at);
         let id = PlanId::parse(plan_id).unwrap();
         let events = plan::decide(&self.p.context(), self.p.plan(&id), &cmd, &pid(actor), at)?;
-        self.commit(events.clone(), Some(actor), at);
+        self.commit(events.clone(), at);
         Ok(events)
     }
 
@@ -138,7 +137,7 @@ impl World {
         };
         let state = self.p.shared_section(&group, &section);
         let events = shared_section::decide(&self.p.context(), state, &cmd, &pid(actor), at)?;
-        self.commit(events.clone(), Some(actor), at);
+        self.commit(events.clone(), at);
         Ok(events)
     }
 

@@ -127,10 +127,9 @@ fn busy_world() -> World {
     seed.people.get_mut(&pid("amy-reid")).unwrap().name = "Amy Reid-Jones".into();
     seed.people.get_mut(&pid("amy-reid")).unwrap().roles.clear();
     let events = councilflow_governance::sync_events(w.p.organisation(), &seed);
-    w.commit(events, None, t("2024-08-01T09:00:00Z"));
+    w.commit(events, t("2024-08-01T09:00:00Z"));
     w.commit(
         councilflow_governance::sync_events(w.p.organisation(), &shipped_seed()),
-        None,
         t("2024-08-02T09:00:00Z"),
     );
     w
