@@ -7,7 +7,7 @@
 //! line. Figures are medians and percentiles of this run; compare them as ratios.
 //!
 //! Slice mode, for `bench/run` (which interleaves it with PostgreSQL):
-//! `ledger-bench --writers 1,16,64 --seconds S --dir DIR [--raw] [--latencies PREFIX] --json`
+//! `ledger-bench --writers 1,16,64 --seconds S --dir DIR [--raw] [--latencies PREFIX]`
 //! runs the raw fdatasync loop (with `--raw`) and then each writer count for S seconds against
 //! ledgers kept in DIR (`DIR/cf-w<N>`, reopened on each call; the caller removes DIR), appends
 //! each call's latency in microseconds, one a line, to `PREFIX-raw.txt` / `PREFIX-w<N>.txt`, and
@@ -280,8 +280,7 @@ fn slice_mode(args: &[String]) {
             }
             file.write_all(text.as_bytes()).expect("write latencies");
         }
-        let count = latencies.len();
-        let run = summarise(Latencies(latencies), count, elapsed);
+        let run = Tally { latencies, elapsed }.run();
         json!({
             "count": run.count,
             "elapsed_s": elapsed.as_secs_f64(),

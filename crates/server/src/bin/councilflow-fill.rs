@@ -93,7 +93,7 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let started = Instant::now();
-    let ids = runtime.block_on(async {
+    let (ids, events) = runtime.block_on(async {
         let service = Service::open(Settings {
             data: args.data.clone(),
             workflows,
@@ -101,18 +101,13 @@ fn main() -> anyhow::Result<()> {
         })
         .await?;
         let ids = fill(&service, args.events, plans, writers).await?;
+        // The durable head: every event in the folder, seeds included.
+        let events = service.ledger().head().position;
         // A clean stop, as a server's: it leaves the projection snapshot.
         service.close().await;
-        anyhow::Ok(ids)
+        anyhow::Ok((ids, events))
     })?;
     let seconds = started.elapsed().as_secs_f64();
-    let events = {
-        // Reopened on its own, so the count is what is durable in the folder.
-        let ledger = councilflow_ledger::Ledger::open(councilflow_ledger::Config::new(&args.data))?;
-        let head = ledger.head().position;
-        ledger.shutdown();
-        head
-    };
     eprintln!(
         "filled {} with {events} events over {} plans in {seconds:.1} s",
         args.data.display(),
@@ -174,7 +169,8 @@ async fn fill(
             let mut edit = 0u64;
             while service.read().position < target {
                 let p = mine[edit as usize % mine.len()];
-                let section = SectionId::parse(SECTIONS[(edit as usize / mine.len()) % 5])?;
+                let section =
+                    SectionId::parse(SECTIONS[(edit as usize / mine.len()) % SECTIONS.len()])?;
                 let command = PlanCommand::EditSection {
                     section,
                     text: text(p, edit),
