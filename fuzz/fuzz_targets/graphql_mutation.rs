@@ -12,12 +12,14 @@ use councilflow_api::{Service, Settings};
 use councilflow_governance::PersonId;
 use libfuzzer_sys::fuzz_target;
 
-const PEOPLE: [&str; 5] = [
+/// The last is no person id at all: the request goes without a token (anonymous).
+const PEOPLE: [&str; 6] = [
     "ravi-patel",
     "maria-costa",
     "rachel-ingham",
     "performance-dashboard",
     "nobody-at-all",
+    "",
 ];
 
 struct Fixture {

@@ -121,10 +121,10 @@ const ROUTES: &[&str] = &["committee", "portfolio-holder", "executive"];
 const KEY_DATES: &[&str] = &["challenge"];
 const PEOPLE: &[&str] = &["hannah-moss", "ravi-patel"];
 
-/// Every mutation and its input fields, (name, kind, required).
 /// A mutation's input fields: (name, kind, required).
 type Fields = Vec<(&'static str, Field, bool)>;
 
+/// Every mutation and its input fields.
 fn mutations() -> Vec<(&'static str, Fields)> {
     use Field::*;
     let key = ("idempotencyKey", Text, false);
@@ -364,7 +364,7 @@ fn value(field: Field) -> BoxedStrategy<Value> {
     }
 }
 
-/// A mutation, a person (or someone unknown) and an input of arbitrary field values.
+/// A mutation, a person (or someone unknown, or no one) and an input of arbitrary field values.
 fn case() -> impl Strategy<Value = (String, String, Value)> {
     let people = prop_oneof![
         prop::sample::select(
@@ -382,6 +382,8 @@ fn case() -> impl Strategy<Value = (String, String, Value)> {
         )
         .prop_map(str::to_owned),
         Just("nobody-at-all".to_owned()),
+        // Not a person id at all: the request goes without a token (anonymous).
+        Just(String::new()),
     ];
     (0..mutations().len(), people).prop_flat_map(|(m, person)| {
         let (name, fields) = mutations().swap_remove(m);

@@ -77,6 +77,11 @@ impl TestApp {
         self.seeds = dir.to_owned();
     }
 
+    /// The server process's id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// The data folder the server writes to.
     pub fn data_dir(&self) -> &Path {
         self.data.path()

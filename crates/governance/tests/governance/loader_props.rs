@@ -5,23 +5,7 @@
 use councilflow_governance::{load_seeds, Workflows};
 use proptest::prelude::*;
 
-const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-
-fn shipped(dir: &str) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(format!("{ROOT}/{dir}"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .map(|p| {
-            (
-                p.file_name().unwrap().to_string_lossy().into_owned(),
-                std::fs::read_to_string(&p).unwrap(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
-}
+use crate::common::{read_dir, SEEDS, WORKFLOWS};
 
 /// One edit of a text: what a fuzzer would do to it.
 #[derive(Debug, Clone)]
@@ -139,7 +123,7 @@ proptest! {
         which in any::<usize>(),
         mutations in prop::collection::vec(mutation(), 1..8),
     ) {
-        let mut files = shipped("workflows");
+        let mut files = read_dir(WORKFLOWS);
         let i = which % files.len();
         for m in &mutations {
             files[i].1 = apply(&files[i].1, m);
@@ -152,7 +136,7 @@ proptest! {
         which in any::<usize>(),
         mutations in prop::collection::vec(mutation(), 1..8),
     ) {
-        let mut files = shipped("seeds");
+        let mut files = read_dir(SEEDS);
         let i = which % files.len();
         for m in &mutations {
             files[i].1 = apply(&files[i].1, m);
@@ -164,12 +148,12 @@ proptest! {
 #[test]
 fn the_shipped_files_load_unmutated() {
     Workflows::load(
-        shipped("workflows")
+        read_dir(WORKFLOWS)
             .iter()
             .map(|(f, t)| (f.as_str(), t.as_str())),
     )
     .expect("the shipped workflows load");
-    let seeds = shipped("seeds");
+    let seeds = read_dir(SEEDS);
     load_seeds(seeds.iter().map(|(f, t)| (f.as_str(), t.as_str())))
         .expect("the shipped seeds load");
 }
