@@ -168,11 +168,7 @@ async fn fixture() -> Fixture {
         },
     ];
 
-    let events = app.all_events("ravi-patel").await;
-    let head = events.last().expect("the seeds and the setup wrote events")["cursor"]
-        .as_str()
-        .expect("an event cursor")
-        .to_owned();
+    let head = app.head_cursor().await;
     Fixture { app, cases, head }
 }
 
@@ -194,31 +190,6 @@ fn schema_mutations() -> Vec<String> {
         .collect()
 }
 
-/// Events committed after `head` (none, if the head did not move).
-async fn events_after(app: &TestApp, head: &str) -> Vec<Value> {
-    let response = app
-        .graphql_as(
-            "ravi-patel",
-            &format!(
-                "query($after: String) {{ events(after: $after, first: 10) {{ edges {{ node {{ {EVENT_FIELDS} }} }} }} }}"
-            ),
-            json!({ "after": head }),
-        )
-        .await;
-    ok(&response)["events"]["edges"]
-        .as_array()
-        .expect("event edges")
-        .clone()
-}
-
-fn document(mutation: &str) -> String {
-    if mutation.contains("SharedSection") && mutation != "adoptSharedSection" {
-        shared_mutation(mutation)
-    } else {
-        plan_mutation(mutation)
-    }
-}
-
 async fn every_mutation_is_refused(caller: Caller) {
     let Fixture { app, cases, head } = fixture().await;
     let mut covered: Vec<String> = cases.iter().map(|c| c.mutation.to_owned()).collect();
@@ -235,8 +206,11 @@ async fn every_mutation_is_refused(caller: Caller) {
         let (who, response) = match caller {
             Caller::NoToken => (
                 "(no token)",
-                app.graphql_without_token(&document(case.mutation), json!({ "input": case.input }))
-                    .await,
+                app.graphql_without_token(
+                    &mutation_document(case.mutation),
+                    json!({ "input": case.input }),
+                )
+                .await,
             ),
             Caller::Reader => (
                 READER,
@@ -269,7 +243,7 @@ async fn every_mutation_is_refused(caller: Caller) {
                 case.mutation
             ));
         }
-        let written = events_after(&app, &head).await;
+        let written = app.events_after(&head).await;
         assert!(
             written.is_empty(),
             "{} as {who} ({caller:?}) moved the ledger head: {written:?}\nresponse: {response}",

@@ -38,27 +38,12 @@ fn request(query: &str, variables: Value) -> Vec<u8> {
     serde_json::to_vec(&json!({ "query": query, "variables": variables })).unwrap()
 }
 
-/// The cursor of the last committed event.
-async fn head(app: &TestApp) -> String {
-    app.all_events("ravi-patel")
-        .await
-        .last()
-        .expect("the seeds wrote events")["cursor"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 async fn assert_nothing_written(app: &TestApp, head: &str, what: &str) {
-    let response = app
-        .graphql_as(
-            "ravi-patel",
-            "query($after: String) { events(after: $after, first: 5) { edges { node { kind stream } } } }",
-            json!({ "after": head }),
-        )
-        .await;
-    let edges = &ok(&response)["events"]["edges"];
-    assert_eq!(edges, &json!([]), "{what} wrote events");
+    assert_eq!(
+        app.events_after(head).await,
+        Vec::<Value>::new(),
+        "{what} wrote events"
+    );
 }
 
 async fn assert_still_serving(app: &TestApp, what: &str) {
@@ -251,7 +236,7 @@ async fn hostile_documents_and_bodies_are_refused_fast_as_bad_input_and_write_no
     let app = spawn_app().await;
     let token = app.token("ravi-patel").await;
     let plan = app.start_plan("ravi-patel", &["stockport"]).await;
-    let head = head(&app).await;
+    let head = app.head_cursor().await;
 
     let mut wrong = Vec::new();
     for (what, body) in hostile_bodies(&plan) {
@@ -356,7 +341,7 @@ async fn a_50_mb_body_is_refused_with_413_bad_input_in_bounded_memory_and_the_se
     const SIZE: usize = 50 * 1024 * 1024;
     let app = spawn_app().await;
     let token = app.token("ravi-patel").await;
-    let head = head(&app).await;
+    let head = app.head_cursor().await;
     let pid = app.pid().expect("the server is running");
     let before = rss_bytes(pid).expect("the server's VmRSS");
 

@@ -67,15 +67,20 @@ fn capitalise(name: &str) -> String {
     }
 }
 
+/// The document of mutation `name`: shared-section mutations return the section, the rest
+/// (adopting a shared section included) the plan.
+pub fn mutation_document(name: &str) -> String {
+    if name.contains("SharedSection") && name != "adoptSharedSection" {
+        shared_mutation(name)
+    } else {
+        plan_mutation(name)
+    }
+}
+
 impl TestApp {
     /// Runs a mutation as `person` and returns the raw response.
     pub async fn mutate(&self, person: &str, name: &str, input: Value) -> Value {
-        let document = if name.contains("SharedSection") && name != "adoptSharedSection" {
-            shared_mutation(name)
-        } else {
-            plan_mutation(name)
-        };
-        self.graphql_as(person, &document, json!({ "input": input }))
+        self.graphql_as(person, &mutation_document(name), json!({ "input": input }))
             .await
     }
 
@@ -176,6 +181,34 @@ impl TestApp {
             }
             after = events["pageInfo"]["endCursor"].clone();
         }
+    }
+
+    /// The cursor of the last committed event.
+    pub async fn head_cursor(&self) -> String {
+        self.all_events("ravi-patel")
+            .await
+            .last()
+            .expect("the seeds wrote events")["cursor"]
+            .as_str()
+            .expect("an event cursor")
+            .to_owned()
+    }
+
+    /// Up to 10 events committed after `cursor` (none, if the log did not move).
+    pub async fn events_after(&self, cursor: &str) -> Vec<Value> {
+        let response = self
+            .graphql_as(
+                "ravi-patel",
+                &format!(
+                    "query($after: String) {{ events(after: $after, first: 10) {{ edges {{ node {{ {EVENT_FIELDS} }} }} }} }}"
+                ),
+                json!({ "after": cursor }),
+            )
+            .await;
+        ok(&response)["events"]["edges"]
+            .as_array()
+            .expect("event edges")
+            .clone()
     }
 
     /// The group's barriers text proposed by its policy officer and agreed by every member
