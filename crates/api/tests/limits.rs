@@ -261,7 +261,7 @@ async fn a_query_already_validated_once_still_refuses_variables_of_the_wrong_typ
         assert!(ok.get("errors").is_none(), "{ok}");
     }
 
-    // When the same document comes with variables of the wrong types, or without a value.
+    // When the same document comes with variables of the wrong types.
     let wrong = app
         .run_as("ravi-patel", query, json!({ "n": "two", "c": { "id": 1 } }))
         .await;
