@@ -11,7 +11,13 @@
 //! runs the raw fdatasync loop (with `--raw`) and then each writer count for S seconds against
 //! ledgers kept in DIR (`DIR/cf-w<N>`, reopened on each call; the caller removes DIR), appends
 //! each call's latency in microseconds, one a line, to `PREFIX-raw.txt` / `PREFIX-w<N>.txt`, and
-//! prints one JSON object: `{"raw": {...}, "w1": {"count", "elapsed_s", "per_s", "p50_ms", "p99_ms"}, ...}`.
+//! prints one JSON object: `{"raw": {...}, "w1": {"count", "elapsed_s", "per_s", "p50_ms", "p99_ms",
+//! "max_ms"}, ...}`.
+//!
+//! `ledger-bench --raw --rate R --seconds S --dir DIR` paces the raw loop instead: one 4 KiB
+//! append and `fdatasync` every 1/R s, on a fixed schedule. It is the disk's own latency for one
+//! small durable write at a request rate, the baseline `bench/run` puts next to a mutation's p99
+//! at that rate: a stall of the device shows in both.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -60,6 +66,7 @@ struct Run {
     per_s: f64,
     p50_ms: f64,
     p99_ms: f64,
+    max_ms: f64,
     count: usize,
 }
 
@@ -68,6 +75,7 @@ fn summarise(mut latencies: Latencies, count: usize, elapsed: Duration) -> Run {
         per_s: count as f64 / elapsed.as_secs_f64(),
         p50_ms: latencies.percentile_ms(0.50),
         p99_ms: latencies.percentile_ms(0.99),
+        max_ms: latencies.percentile_ms(1.0),
         count,
     }
 }
@@ -91,12 +99,22 @@ impl Tally {
     }
 }
 
-/// The physical limit: append 4 KiB to a file and fdatasync it, in a loop.
-fn raw_fsync(file: &mut std::fs::File, duration: Duration) -> (Vec<Duration>, Duration) {
+/// The physical limit: append 4 KiB to a file and fdatasync it, in a loop; with a `rate`, one
+/// every 1/rate s on a fixed schedule (a sync that overruns its slot delays the next, which then
+/// starts at once: the schedule is not reset, as a client's requests would not be).
+fn raw_fsync(
+    file: &mut std::fs::File,
+    duration: Duration,
+    rate: Option<f64>,
+) -> (Vec<Duration>, Duration) {
     let block = vec![0xA5u8; 4096];
     let mut latencies = Vec::new();
     let start = Instant::now();
     while start.elapsed() < duration {
+        if let Some(rate) = rate {
+            let slot = start + Duration::from_secs_f64(latencies.len() as f64 / rate);
+            std::thread::sleep(slot.saturating_duration_since(Instant::now()));
+        }
         let t = Instant::now();
         file.write_all(&block).expect("write");
         file.sync_data().expect("fdatasync");
@@ -255,10 +273,13 @@ fn slice_mode(args: &[String]) {
             .cloned()
     };
     let writers: Vec<usize> = value("--writers")
-        .expect("--writers 1,16,64")
-        .split(',')
-        .map(|w| w.trim().parse().expect("a writer count"))
-        .collect();
+        .map(|list| {
+            list.split(',')
+                .map(|w| w.trim().parse().expect("a writer count"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let rate: Option<f64> = value("--rate").map(|r| r.parse().expect("--rate PER_SECOND"));
     let seconds: f64 = value("--seconds")
         .map(|s| s.parse().expect("--seconds N"))
         .unwrap_or(3.0);
@@ -287,6 +308,7 @@ fn slice_mode(args: &[String]) {
             "per_s": run.per_s,
             "p50_ms": run.p50_ms,
             "p99_ms": run.p99_ms,
+            "max_ms": run.max_ms,
         })
     };
     let mut summary = json!({});
@@ -296,7 +318,7 @@ fn slice_mode(args: &[String]) {
             .append(true)
             .open(dir.join("raw-fsync.bin"))
             .expect("create the raw fsync file");
-        summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration));
+        summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration, rate));
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -318,7 +340,7 @@ fn main() {
         million_child(Path::new(&args[1]));
         return;
     }
-    if args.iter().any(|a| a == "--writers") {
+    if args.iter().any(|a| a == "--writers" || a == "--raw") {
         slice_mode(&args);
         return;
     }
@@ -358,7 +380,7 @@ fn main() {
             "round {}/{rounds}: raw fdatasync, 1 writer, 64 writers",
             round + 1
         );
-        raw.add(raw_fsync(&mut raw_file, slice));
+        raw.add(raw_fsync(&mut raw_file, slice, None));
         w1.add(appends(&runtime, &one, 1, slice));
         w64.add(appends(&runtime, &many, 64, slice));
     }
