@@ -34,6 +34,10 @@ use crate::wal::{Wal, WalError, CHECKPOINT_BYTES};
 /// Upper bound on events committed in one batch, so one sled transaction stays small.
 const MAX_BATCH_EVENTS: usize = 8_192;
 
+/// A batch that takes this long to make durable is logged (debug), with the time in the sync
+/// and in sled.
+const SLOW_WRITE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// The version cache is only a cache: past this many streams it is dropped and refilled lazily.
 const MAX_CACHED_STREAMS: usize = 100_000;
 
@@ -321,8 +325,21 @@ impl Writer {
             streams: std::mem::take(&mut batch.streams),
             idempotency: std::mem::take(&mut batch.idempotency),
         });
+        let started = std::time::Instant::now();
         let synced = self.wal.sync();
+        let sync_took = started.elapsed();
         let applied = self.applier.finish();
+        let took = started.elapsed();
+        if took >= SLOW_WRITE {
+            // Every append in the batch, and every one queued behind it, waited this long: what
+            // an operator looking at a slow mutation needs to tell a slow disk from slow sled.
+            tracing::debug!(
+                events = head.position - self.head.position,
+                sync_ms = sync_took.as_secs_f64() * 1e3,
+                apply_wait_ms = (took - sync_took).as_secs_f64() * 1e3,
+                "slow durable write"
+            );
+        }
         match (synced, applied) {
             (Ok(()), Ok(())) => {
                 self.head = head;
