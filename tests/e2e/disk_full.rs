@@ -91,6 +91,28 @@ fn event_ids(response: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Every acknowledged event is in the plan's history, and the plan's revision counts its edits
+/// (the projection matches the log).
+async fn assert_intact(app: &TestApp, plan: &str, acknowledged: &[String], when: &str) {
+    let history = app.history("ravi-patel", plan).await;
+    let kept: Vec<&str> = history.iter().map(|e| e["id"].as_str().unwrap()).collect();
+    for id in acknowledged {
+        assert!(
+            kept.contains(&id.as_str()),
+            "acknowledged event {id} is readable {when}"
+        );
+    }
+    let current = app.plan("ravi-patel", plan).await;
+    assert_eq!(
+        current["revision"].as_u64().unwrap() as usize,
+        kinds(&history)
+            .iter()
+            .filter(|k| *k == "SectionEdited")
+            .count(),
+        "the projection matches the history {when}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_full_disk_mutations_fail_clearly_reads_work_and_writes_resume_once_space_is_freed() {
     let mut app = spawn_app().await;
@@ -179,23 +201,7 @@ async fn on_a_full_disk_mutations_fail_clearly_reads_work_and_writes_resume_once
     );
 
     // Reads keep working on a full disk, and show every acknowledged write.
-    let during = app.plan("ravi-patel", &plan).await;
-    let history = app.history("ravi-patel", &plan).await;
-    let kept: Vec<&str> = history.iter().map(|e| e["id"].as_str().unwrap()).collect();
-    for id in &acknowledged {
-        assert!(
-            kept.contains(&id.as_str()),
-            "acknowledged event {id} is readable on a full disk"
-        );
-    }
-    assert_eq!(
-        during["revision"].as_u64().unwrap() as usize,
-        kinds(&history)
-            .iter()
-            .filter(|k| *k == "SectionEdited")
-            .count(),
-        "the projection matches the history"
-    );
+    assert_intact(&app, &plan, &acknowledged, "on a full disk").await;
     // Still refused while the disk is full (not a one-off), and still no hang.
     let again = mutate_guarded(&app, edit(&plan, 1_000)).await;
     assert_eq!(
@@ -225,23 +231,7 @@ async fn on_a_full_disk_mutations_fail_clearly_reads_work_and_writes_resume_once
 
     // Across a restart, and by `verify` after a clean stop, every acknowledged write is intact.
     app.restart().await;
-    let history = app.history("ravi-patel", &plan).await;
-    let kept: Vec<&str> = history.iter().map(|e| e["id"].as_str().unwrap()).collect();
-    for id in &acknowledged {
-        assert!(
-            kept.contains(&id.as_str()),
-            "acknowledged event {id} survives a restart"
-        );
-    }
-    let after = app.plan("ravi-patel", &plan).await;
-    assert_eq!(
-        after["revision"].as_u64().unwrap() as usize,
-        kinds(&history)
-            .iter()
-            .filter(|k| *k == "SectionEdited")
-            .count(),
-        "the projection matches the history after a restart"
-    );
+    assert_intact(&app, &plan, &acknowledged, "after a restart").await;
     let status = app.stop().await;
     assert!(status.success(), "a clean stop: {status}");
     let verify = app.cli(&["verify"]).await;
