@@ -4,7 +4,7 @@
 
 mod common;
 
-use async_graphql::{BatchRequest, BatchResponse, Request, Variables};
+use async_graphql::{BatchRequest, BatchResponse, Request};
 use councilflow_api::graphql::{self, limits, Schema, Viewer};
 use councilflow_api::Service;
 use councilflow_governance::PersonId;
@@ -28,10 +28,7 @@ async fn spawn_service() -> TestService {
 
 impl TestService {
     async fn run_as(&self, person: &str, query: &str, variables: Value) -> Value {
-        let request = Request::new(query).variables(Variables::from_json(variables));
-        let viewer = Viewer::Person(PersonId::parse(person).unwrap());
-        let response = graphql::execute(&self.schema, BatchRequest::Single(request), viewer).await;
-        serde_json::to_value(response).unwrap()
+        common::run_as(&self.schema, person, query, variables).await
     }
 
     async fn batch(&self, n: usize) -> Value {

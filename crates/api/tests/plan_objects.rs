@@ -5,17 +5,13 @@
 
 mod common;
 
-use async_graphql::{BatchRequest, Request, Variables};
-use councilflow_api::graphql::{self, Schema, Viewer};
+use councilflow_api::graphql::{self, Schema};
 use councilflow_api::Service;
-use councilflow_governance::PersonId;
 use serde_json::{json, Value};
 
+/// [`common::run_as`], which must answer without errors.
 async fn run_as(schema: &Schema, person: &str, query: &str, variables: Value) -> Value {
-    let request = Request::new(query).variables(Variables::from_json(variables));
-    let viewer = Viewer::Person(PersonId::parse(person).unwrap());
-    let response = graphql::execute(schema, BatchRequest::Single(request), viewer).await;
-    let response = serde_json::to_value(response).unwrap();
+    let response = common::run_as(schema, person, query, variables).await;
     assert!(response.get("errors").is_none(), "no errors: {response}");
     response
 }

@@ -3,7 +3,11 @@
 
 use std::path::Path;
 
+use async_graphql::{BatchRequest, Request, Variables};
+use councilflow_api::graphql::{self, Schema, Viewer};
 use councilflow_api::Settings;
+use councilflow_governance::PersonId;
+use serde_json::Value;
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -31,4 +35,14 @@ pub fn settings(data: &Path) -> Settings {
         workflows: files("workflows"),
         seeds: files("seeds"),
     }
+}
+
+/// Executes `query` as `person` on the schema; the response as JSON, errors included.
+// Each test binary compiles this module; not every one runs requests.
+#[allow(dead_code)]
+pub async fn run_as(schema: &Schema, person: &str, query: &str, variables: Value) -> Value {
+    let request = Request::new(query).variables(Variables::from_json(variables));
+    let viewer = Viewer::Person(PersonId::parse(person).unwrap());
+    let response = graphql::execute(schema, BatchRequest::Single(request), viewer).await;
+    serde_json::to_value(response).unwrap()
 }
