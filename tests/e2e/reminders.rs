@@ -71,6 +71,26 @@ async fn wait_for_subject(smtp: &SmtpServer, needle: &str, n: usize) -> Vec<Rece
     }
 }
 
+/// Moves the plan's submission deadline to `days` away and waits until `n` of its reminders
+/// arrive: proof that a reminder round began after the move (and so after anything done
+/// before it), for checks that something was *not* sent.
+async fn round_after_moving_the_deadline(
+    app: &TestApp,
+    smtp: &SmtpServer,
+    plan: &str,
+    days: i64,
+    n: usize,
+) {
+    set_deadline(app, plan, days).await;
+    let subject = format!("Submission due in {days} days");
+    let messages = wait_for_subject(smtp, &subject, n).await;
+    assert!(
+        with_subject(&messages, &subject).len() >= n,
+        "a reminder round ran after the deadline moved to {days} days: {:#?}",
+        smtp.log()
+    );
+}
+
 async fn reminders(app: &TestApp, plan: &str) -> Vec<Value> {
     let response = app
         .graphql_as(
@@ -151,9 +171,9 @@ async fn a_deadline_three_days_away_sends_the_seven_day_reminder_once_to_the_peo
 
     // A restart (even a SIGKILL) does not send it again.
     app.restart().await;
-    // Let the restarted server run several rounds; then the count must be unchanged.
-    let _ = reminders(&app, &plan).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Proof that the restarted server has run its reminder rounds: a deadline moved further
+    // out has its own reminder, which only a round after the move can send.
+    round_after_moving_the_deadline(&app, &smtp, &plan, 20, 3).await;
     let again = smtp.messages();
     assert_eq!(with_subject(&again, "Submission due in 3 days").len(), 3);
 }
@@ -187,7 +207,9 @@ async fn with_the_smtp_server_down_the_reminder_fails_is_retried_and_delivered_o
         recipients(&with_subject(&messages, "Submission due in 3 days")),
         PEOPLE_WAITED_ON
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Rounds after the delivery (proved as above: a moved deadline's own reminder) send no
+    // second copy.
+    round_after_moving_the_deadline(&app, &smtp, &plan, 20, 3).await;
     assert_eq!(
         with_subject(&smtp.messages(), "Submission due in 3 days").len(),
         3
@@ -293,8 +315,9 @@ async fn a_stage_completed_before_its_reminder_sends_nothing_for_it() {
     // task has run, then check nothing was sent about member oversight.
     let messages = wait_for_subject(&smtp, "Submission due in 20 days", 1).await;
     assert!(!with_subject(&messages, "Submission due in 20 days").is_empty());
-    // Two more rounds, at least one of them after the deadline was set.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // A round that began after that deadline was set: move the submission to three days away
+    // and wait for its reminder, which only such a round can send.
+    round_after_moving_the_deadline(&app, &smtp, &plan, 3, 1).await;
     let since: Vec<Received> = smtp.messages().into_iter().skip(before).collect();
     let about_the_stage = with_subject(&since, "Member oversight");
     assert!(
