@@ -92,7 +92,7 @@ def median(values):
 def ledger_results(results, writers):
     """Per writer count: councilflow and PostgreSQL totals and pooled latency percentiles."""
     lat = os.path.join(results, "lat")
-    out = {"cf": {}, "pg": {}, "raw": None, "slices": 0}
+    out = {"cf": {}, "pg": {}, "raw": None}
     # councilflow: one JSON object per ledger-bench call, latencies pooled in lat/cf-<name>.txt
     totals = {}
     for path in sorted(glob.glob(os.path.join(results, "ledger", "cf-r*-w*.json")), key=round_of):
@@ -100,21 +100,17 @@ def ledger_results(results, writers):
         if not data:
             continue
         for name, run in data.items():
-            t = totals.setdefault(name, {"count": 0, "elapsed_s": 0.0, "slices": 0, "rounds": []})
+            t = totals.setdefault(name, {"count": 0, "elapsed_s": 0.0, "rounds": []})
             t["count"] += run["count"]
             t["elapsed_s"] += run["elapsed_s"]
-            t["slices"] += 1
             t["rounds"].append(run["per_s"])
     for name, t in totals.items():
         values, _ = read_numbers(glob.glob(os.path.join(lat, f"cf-{name}.txt")))
         entry = {
             "count": t["count"],
-            "elapsed_s": t["elapsed_s"],
-            "slices": t["slices"],
             "per_s": t["count"] / t["elapsed_s"] if t["elapsed_s"] else None,
             "p50_ms": ms(percentile(values, 0.50)),
             "p99_ms": ms(percentile(values, 0.99)),
-            "latencies": len(values),
             "rounds": t["rounds"],
         }
         if name == "raw":
@@ -146,12 +142,9 @@ def ledger_results(results, writers):
         values, bad = read_numbers(logs, field=2)
         out["pg"][n] = {
             "count": count,
-            "elapsed_s": elapsed,
-            "slices": slices,
             "per_s": count / elapsed if elapsed else None,
             "p50_ms": ms(percentile(values, 0.50)),
             "p99_ms": ms(percentile(values, 0.99)),
-            "latencies": len(values),
             "failures": failed + bad,
             "rounds": rounds,
         }
@@ -189,7 +182,6 @@ def saturation(runs, mode):
         "p50_ms": median([r["p50_ms"] for r in chosen]),
         "p99_ms": median([r["p99_ms"] for r in chosen]),
         "failures": sum(r["all_failures"] for r in chosen),
-        "requests": sum(r["requests"] for r in chosen),
         "body_bytes": max(r.get("body_bytes", 0) for r in chosen),
     }
 
