@@ -306,7 +306,8 @@ pub struct SectionState {
     pub undelegated_change: u64,
 }
 
-/// A change of content made under a committee's delegated amendments.
+/// A change of content made under a committee's delegated amendments: what staleness needs of
+/// it (who made it and when stay in the ledger's event).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditRecord {
     /// Section changed.
@@ -315,12 +316,6 @@ pub struct EditRecord {
     pub plan_revision: u64,
     /// Delegated authority, if any.
     pub delegated: Option<Delegation>,
-    /// Whether it adopted a group's text.
-    pub adopted: bool,
-    /// Who.
-    pub by: PersonId,
-    /// When.
-    pub at: DateTime<Utc>,
 }
 
 /// A withdrawal of a sign-off.
@@ -605,9 +600,6 @@ impl Plan {
                         section: e.section.clone(),
                         plan_revision: e.plan_revision,
                         delegated: e.delegated.clone(),
-                        adopted: false,
-                        by: e.by.clone(),
-                        at: e.at,
                     });
                 }
                 self.updated_at = e.at;
