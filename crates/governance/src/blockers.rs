@@ -5,10 +5,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::definition::StageKind;
+use crate::definition::{StageKind, Workflow};
 use crate::ids::{Role, StageId};
 use crate::organisation::Scope;
-use crate::plan::{describe_requirement, Decision, Plan};
+use crate::plan::{describe_requirement, Decision, Plan, StageView};
 
 /// Why a stage cannot complete. `as_str` gives the stable code used by the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -165,8 +165,19 @@ impl Plan {
         let Some(workflow) = ctx.workflows.get(&self.workflow) else {
             return Vec::new();
         };
+        self.blockers_of(ctx, workflow, self.current_stage(workflow).as_ref())
+    }
+
+    /// [`Plan::blockers`] from the plan's workflow and its current stage already worked out
+    /// ([`Plan::current_stage`]).
+    pub fn blockers_of(
+        &self,
+        ctx: &Context<'_>,
+        workflow: &Workflow,
+        current: Option<&StageView>,
+    ) -> Vec<Blocker> {
         let org = ctx.organisation;
-        let Some(current) = self.current_stage(workflow) else {
+        let Some(current) = current else {
             return Vec::new();
         };
         let Some(stage) = workflow.stage(&current.id) else {

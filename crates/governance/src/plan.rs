@@ -874,13 +874,17 @@ impl Plan {
 
     /// Overall status.
     pub fn status(&self, workflow: &Workflow) -> PlanStatus {
+        self.status_of(&self.stages(workflow))
+    }
+
+    /// [`Plan::status`] from the plan's stages already worked out ([`Plan::stages`]).
+    pub fn status_of(&self, stages: &[StageView]) -> PlanStatus {
         if self.publication.is_some() {
             return PlanStatus::Published;
         }
         if self.submission.is_some() {
             return PlanStatus::Submitted;
         }
-        let stages = self.stages(workflow);
         let approval: Vec<&StageView> = stages
             .iter()
             .take_while(|s| !matches!(s.kind, StageKind::Submission | StageKind::Publication))

@@ -92,15 +92,14 @@ impl PlanView {
                 crate::deadlines::stage_deadline_among(&deadlines, &s.id).map(|d| (s.id.clone(), d))
             })
             .collect();
+        // The stages are worked out once here and handed to what else needs them.
+        let current = stages.iter().find(|s| !s.is_complete());
         PlanView {
-            status: plan.status(workflow),
-            current_stage: stages
-                .iter()
-                .find(|s| !s.is_complete())
-                .map(|s| s.id.clone()),
+            status: plan.status_of(&stages),
+            current_stage: current.map(|s| s.id.clone()),
+            blockers: plan.blockers_of(ctx, workflow, current),
             stages,
             stage_deadlines,
-            blockers: plan.blockers(ctx),
             deadlines,
             submission_deadline: plan.submission_deadline(workflow),
             submitted_at: plan.submitted_at(),
