@@ -153,76 +153,93 @@ pub enum ReminderStatus {
 
 // ---- organisation ----
 
-/// A council or person in a response: its id, and its record, looked up once when a field
-/// beyond the id needs it. One named in a record but no longer in the organisation still shows
-/// (by id, through `placeholder`): the record is what was signed.
-struct OnDemand<Id, Record> {
-    id: Id,
-    record: OnceLock<Record>,
+/// A record of the organisation that a response names by id: a person or a council.
+pub trait OrgRecord: Clone {
+    type Id: Clone;
+    fn id(&self) -> &Self::Id;
+    fn find<'o>(org: &'o gov::Organisation, id: &Self::Id) -> Option<&'o Self>;
+    /// What shows for one named in a record but no longer in the organisation: the record is
+    /// what was signed, so it still shows, by id.
+    fn placeholder(id: &Self::Id) -> Self;
 }
 
-impl<Id: Clone, Record: Clone> OnDemand<Id, Record> {
+impl OrgRecord for gov::Person {
+    type Id = PersonId;
+    fn id(&self) -> &PersonId {
+        &self.id
+    }
+    fn find<'o>(org: &'o gov::Organisation, id: &PersonId) -> Option<&'o gov::Person> {
+        org.person(id)
+    }
+    fn placeholder(id: &PersonId) -> gov::Person {
+        gov::Person {
+            id: id.clone(),
+            name: id.to_string(),
+            email: gov::EmailAddress::parse("unknown@example.org").expect("a valid address"),
+            roles: Default::default(),
+        }
+    }
+}
+
+impl OrgRecord for gov::Council {
+    type Id = CouncilId;
+    fn id(&self) -> &CouncilId {
+        &self.id
+    }
+    fn find<'o>(org: &'o gov::Organisation, id: &CouncilId) -> Option<&'o gov::Council> {
+        org.council(id)
+    }
+    fn placeholder(id: &CouncilId) -> gov::Council {
+        gov::Council {
+            id: id.clone(),
+            name: id.to_string(),
+            route: None,
+        }
+    }
+}
+
+/// A council or person in a response: its id, and its record, looked up once when a field
+/// beyond the id needs it.
+pub struct OnDemand<R: OrgRecord> {
+    id: R::Id,
+    record: OnceLock<R>,
+}
+
+impl<R: OrgRecord> OnDemand<R> {
     /// One whose record is at hand.
-    fn of(id: Id, record: Record) -> Self {
+    pub(crate) fn of(record: R) -> Self {
         OnDemand {
-            id,
+            id: record.id().clone(),
             record: OnceLock::from(record),
         }
     }
 
     /// One named in a record, looked up on first use.
-    fn named(id: &Id) -> Self {
+    fn named(id: &R::Id) -> Self {
         OnDemand {
             id: id.clone(),
             record: OnceLock::new(),
         }
     }
 
-    fn record(
-        &self,
-        ctx: &Context<'_>,
-        find: impl for<'o> FnOnce(&'o gov::Organisation, &Id) -> Option<&'o Record>,
-        placeholder: impl FnOnce(&Id) -> Record,
-    ) -> &Record {
+    fn record(&self, ctx: &Context<'_>) -> &R {
         self.record.get_or_init(|| {
             let state = service(ctx).read();
-            match find(state.projections.organisation(), &self.id) {
+            match R::find(state.projections.organisation(), &self.id) {
                 Some(record) => record.clone(),
-                None => placeholder(&self.id),
+                None => R::placeholder(&self.id),
             }
         })
     }
 }
 
 /// A person in a response (see [`OnDemand`]).
-pub struct Person(OnDemand<PersonId, gov::Person>);
+pub type Person = OnDemand<gov::Person>;
 
-impl Person {
-    /// A person whose record is at hand.
-    pub(crate) fn of(record: gov::Person) -> Person {
-        Person(OnDemand::of(record.id.clone(), record))
-    }
-
-    /// A person named in a record, looked up on first use.
-    fn named(id: &PersonId) -> Person {
-        Person(OnDemand::named(id))
-    }
-
-    fn record(&self, ctx: &Context<'_>) -> &gov::Person {
-        self.0
-            .record(ctx, gov::Organisation::person, |id| gov::Person {
-                id: id.clone(),
-                name: id.to_string(),
-                email: gov::EmailAddress::parse("unknown@example.org").expect("a valid address"),
-                roles: Default::default(),
-            })
-    }
-}
-
-#[Object(serial)]
-impl Person {
+#[Object(name = "Person", serial)]
+impl OnDemand<gov::Person> {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.id.to_string())
     }
     async fn name(&self, ctx: &Context<'_>) -> &str {
         &self.record(ctx).name
@@ -297,33 +314,12 @@ pub(crate) fn person(ctx: &Context<'_>, id: &PersonId) -> Option<Person> {
 }
 
 /// A council in a response (see [`OnDemand`]).
-pub struct Council(OnDemand<CouncilId, gov::Council>);
+pub type Council = OnDemand<gov::Council>;
 
-impl Council {
-    /// A council whose record is at hand.
-    pub(crate) fn of(record: gov::Council) -> Council {
-        Council(OnDemand::of(record.id.clone(), record))
-    }
-
-    /// A council named in a record, looked up on first use.
-    fn named(id: &CouncilId) -> Council {
-        Council(OnDemand::named(id))
-    }
-
-    fn record(&self, ctx: &Context<'_>) -> &gov::Council {
-        self.0
-            .record(ctx, gov::Organisation::council, |id| gov::Council {
-                id: id.clone(),
-                name: id.to_string(),
-                route: None,
-            })
-    }
-}
-
-#[Object(serial)]
-impl Council {
+#[Object(name = "Council", serial)]
+impl OnDemand<gov::Council> {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.id.to_string())
     }
     async fn name(&self, ctx: &Context<'_>) -> &str {
         &self.record(ctx).name
@@ -337,7 +333,7 @@ impl Council {
         state
             .projections
             .organisation()
-            .groups_of(&self.0.id)
+            .groups_of(&self.id)
             .into_iter()
             .cloned()
             .map(Group)
@@ -350,7 +346,7 @@ impl Council {
         #[graphql(default = 50)] first: Option<i32>,
         after: Option<String>,
     ) -> Result<PlanConnection> {
-        plan_connection(ctx, Some(&self.0.id), first, after)
+        plan_connection(ctx, Some(&self.id), first, after)
     }
 }
 
