@@ -110,3 +110,52 @@ async fn a_signed_stage_names_its_signer_and_councils_in_full_and_the_current_st
     assert_eq!(plan["workflow"]["id"], "productivity-plan-2024");
     service.close().await;
 }
+
+#[tokio::test]
+async fn the_workflows_query_lists_every_shipped_workflow_with_its_default_route_in_order() {
+    // Given a service over the shipped workflows
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::open(common::settings(dir.path())).await.unwrap();
+    let schema = graphql::build_schema(service.clone());
+
+    // When the workflows are listed
+    let read = run_as(
+        &schema,
+        "ravi-patel",
+        "{ workflows { id stages { id } sections { id } } }",
+        json!({}),
+    )
+    .await;
+
+    // Then each is there, by id order, with its sections and the stages of its default route
+    // (`default_route = "committee"` for the productivity plan) as the files define them
+    let workflows = read["data"]["workflows"].as_array().unwrap();
+    let ids: Vec<&str> = workflows
+        .iter()
+        .map(|w| w["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        ["peer-challenge-action-plan", "productivity-plan-2024"]
+    );
+    let productivity = &workflows[1];
+    let stages: Vec<&str> = productivity["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            "leadership-team",
+            "report-authorisation",
+            "committee-approval",
+            "submission",
+            "publication"
+        ]
+    );
+    assert_eq!(productivity["sections"].as_array().unwrap().len(), 6);
+    assert_eq!(workflows[0]["sections"][0]["id"], "overview");
+    service.close().await;
+}

@@ -377,7 +377,8 @@ impl Group {
 
 // ---- workflows ----
 
-pub struct Workflow(pub gov::Workflow);
+/// A workflow definition, shared with the loaded set (they never change after loading).
+pub struct Workflow(pub Arc<gov::Workflow>);
 
 #[Object(serial)]
 impl Workflow {
@@ -519,7 +520,7 @@ impl PlanObject {
         &self.view.plan.title
     }
     async fn workflow(&self) -> Workflow {
-        Workflow(gov::Workflow::clone(&self.workflow))
+        Workflow(Arc::clone(&self.workflow))
     }
     /// The route this plan follows.
     async fn route(&self) -> String {

@@ -83,11 +83,10 @@ impl QueryRoot {
     async fn workflows(&self, ctx: &Context<'_>) -> Result<Vec<Workflow>> {
         viewer(ctx)?;
         let state = service(ctx).read();
-        Ok(state
-            .projections
-            .workflows()
+        let workflows = state.projections.workflows();
+        Ok(workflows
             .iter()
-            .cloned()
+            .filter_map(|w| workflows.shared(&w.id))
             .map(Workflow)
             .collect())
     }
