@@ -95,6 +95,16 @@ fn apply(text: &str, m: &Mutation) -> String {
     }
 }
 
+/// The shipped files of `dir`, with one of them (`which`, wrapped round) mutated.
+fn mutated(dir: &str, which: usize, mutations: &[Mutation]) -> Vec<(String, String)> {
+    let mut files = read_dir(dir);
+    let i = which % files.len();
+    for m in mutations {
+        files[i].1 = apply(&files[i].1, m);
+    }
+    files
+}
+
 fn load_workflows(files: &[(String, String)]) {
     let _ = Workflows::load(files.iter().map(|(f, t)| (f.as_str(), t.as_str())));
 }
@@ -123,12 +133,7 @@ proptest! {
         which in any::<usize>(),
         mutations in prop::collection::vec(mutation(), 1..8),
     ) {
-        let mut files = read_dir(WORKFLOWS);
-        let i = which % files.len();
-        for m in &mutations {
-            files[i].1 = apply(&files[i].1, m);
-        }
-        load_workflows(&files);
+        load_workflows(&mutated(WORKFLOWS, which, &mutations));
     }
 
     #[test]
@@ -136,12 +141,7 @@ proptest! {
         which in any::<usize>(),
         mutations in prop::collection::vec(mutation(), 1..8),
     ) {
-        let mut files = read_dir(SEEDS);
-        let i = which % files.len();
-        for m in &mutations {
-            files[i].1 = apply(&files[i].1, m);
-        }
-        load_org(&files);
+        load_org(&mutated(SEEDS, which, &mutations));
     }
 }
 
