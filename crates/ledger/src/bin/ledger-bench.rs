@@ -123,6 +123,15 @@ fn raw_fsync(
     (latencies, start.elapsed())
 }
 
+/// The runtime appends run on: two workers, one per core of the benchmark machine.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 fn payload(rng: &mut fastrand::Rng) -> serde_json::Value {
     // 300 bytes of JSON text, like a section edit.
     let filler: String = (0..PAYLOAD_BYTES - 40)
@@ -226,11 +235,7 @@ fn million_child(dir: &Path) {
     const PER_APPEND: usize = 10;
     {
         let ledger = Ledger::open(Config::new(dir)).expect("open");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
+        runtime().block_on(async {
             let tasks: Vec<_> = (0..WRITERS)
                 .map(|w| {
                     let ledger = ledger.clone();
@@ -320,16 +325,14 @@ fn slice_mode(args: &[String]) {
             .expect("create the raw fsync file");
         summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration, rate));
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    for &n in &writers {
-        let ledger = Ledger::open(Config::new(dir.join(format!("cf-w{n}")))).expect("open");
-        summary[format!("w{n}")] =
-            record(&format!("w{n}"), appends(&runtime, &ledger, n, duration));
-        ledger.shutdown();
+    if !writers.is_empty() {
+        let runtime = runtime();
+        for &n in &writers {
+            let ledger = Ledger::open(Config::new(dir.join(format!("cf-w{n}")))).expect("open");
+            summary[format!("w{n}")] =
+                record(&format!("w{n}"), appends(&runtime, &ledger, n, duration));
+            ledger.shutdown();
+        }
     }
     println!("{summary}");
 }
@@ -361,11 +364,7 @@ fn main() {
     } else {
         (15, Duration::from_millis(2000))
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let raw_path = tmp.path().join("raw-fsync.bin");
     let mut raw_file = OpenOptions::new()
         .create(true)
