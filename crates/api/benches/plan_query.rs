@@ -25,12 +25,28 @@ use serde_json::json;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// `bench/load.lua`'s read query.
-const READ_QUERY: &str =
-    "query($id: ID!) { plan(id: $id) { id status revision currentStage { id } \
-    stages { id title kind status deadline requirements { role satisfied council { id } } \
-    signOffs { role person { id } at planRevision stale } } \
-    blockers { stage code message } sections { id revision text } } }";
+/// `bench/load.lua`'s read query, read from that file (the pieces of its `READ_QUERY`
+/// concatenation), so the two benchmarks cannot drift apart.
+fn read_query() -> String {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench/load.lua");
+    let lua = std::fs::read_to_string(path).expect("bench/load.lua");
+    let start = lua
+        .find("local READ_QUERY =")
+        .expect("READ_QUERY in bench/load.lua");
+    let mut query = String::new();
+    for line in lua[start..].lines() {
+        // Each line holds one double-quoted piece; the last has no `..` after it.
+        let piece = line
+            .split('"')
+            .nth(1)
+            .expect("a quoted piece of READ_QUERY");
+        query.push_str(piece);
+        if !line.trim_end().ends_with("..") {
+            break;
+        }
+    }
+    query
+}
 
 const SECTIONS: [&str; 6] = [
     "achievements",
@@ -88,7 +104,7 @@ fn main() {
             });
             run(edit.to_string()).await;
         }
-        let read = json!({ "query": READ_QUERY, "variables": { "id": "bench-read" } }).to_string();
+        let read = json!({ "query": read_query(), "variables": { "id": "bench-read" } }).to_string();
         let body = run(read.clone()).await;
         let text = String::from_utf8_lossy(&body);
         assert!(
