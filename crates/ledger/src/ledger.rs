@@ -7,9 +7,9 @@
 //! - `idempotency`: key -> first position (u64 BE) ‖ event count (u32 BE).
 //!
 //! Readers only ever see events up to the *durable head*: the last position whose batch has been
-//! flushed and fdatasync'ed. sled makes a transaction visible in memory before it is on disk; the
-//! durable head keeps an unacknowledged event from reaching a projection, an integrator or a
-//! subscriber.
+//! flushed and fdatasync'ed. sled makes a write visible in memory before it is on disk, and a batch
+//! is written to the trees entry by entry; the durable head keeps an unacknowledged or half-applied
+//! batch from reaching a projection, an integrator or a subscriber.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -18,13 +18,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, RwLock};
 use std::thread::JoinHandle;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError};
-use sled::{IVec, Transactional, Tree};
+use sled::{IVec, Tree};
 use tokio::sync::{oneshot, watch};
 
 use crate::error::LedgerError;
 use crate::event::{check_name, Event, Hash, NewEvent, GENESIS};
-use crate::wal::{Wal, WalBatch};
+use crate::recovery::{recover, CHECKPOINTED};
+use crate::wal::Wal;
 use crate::writer::{self, Request};
 
 /// Largest number of events one `append` call may carry.
@@ -181,74 +181,6 @@ pub(crate) fn last_event(log: &Tree) -> Result<Option<Event>, LedgerError> {
     }
 }
 
-/// Replays write-ahead batches that sled does not hold yet (the chain checked on the way), then
-/// checkpoints so the write-ahead file starts empty.
-fn recover(
-    trees: &Trees,
-    data_file: &File,
-    wal: &mut Wal,
-    batches: Vec<WalBatch>,
-) -> Result<(), LedgerError> {
-    if batches.is_empty() {
-        return Ok(());
-    }
-    let mut head = match last_event(&trees.log)? {
-        Some(e) => Head {
-            position: e.position,
-            hash: e.hash,
-        },
-        None => Head {
-            position: 0,
-            hash: GENESIS,
-        },
-    };
-    for batch in batches {
-        let (mut log, mut streams, mut keys) = (Vec::new(), Vec::new(), Vec::new());
-        for stored in batch.events {
-            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
-                position: head.position + 1,
-                reason: format!("in the write-ahead file: {reason}"),
-            })?;
-            let position = event.position;
-            if position <= head.position {
-                // sled already wrote this one out before the crash; it must be the same bytes.
-                if trees.log.get(position.to_be_bytes())?.as_deref() == Some(&stored[..]) {
-                    continue;
-                }
-                return Err(LedgerError::Corrupt {
-                    position,
-                    reason: "the write-ahead file and the database disagree".into(),
-                });
-            }
-            if position != head.position + 1
-                || event.prev_hash != head.hash
-                || event.computed_hash() != event.hash
-            {
-                return Err(LedgerError::Corrupt {
-                    position,
-                    reason: "the write-ahead file does not chain onto the database".into(),
-                });
-            }
-            streams.push((
-                IVec::from(stream_key(&event.stream, event.version)),
-                IVec::from(&position.to_be_bytes()[..]),
-            ));
-            log.push((IVec::from(&position.to_be_bytes()[..]), IVec::from(stored)));
-            head = Head {
-                position,
-                hash: event.hash,
-            };
-        }
-        for (key, first, count) in batch.keys {
-            keys.push((IVec::from(key), encode_idempotency(first, count)));
-        }
-        commit_batch(trees, &log, &streams, &keys)?;
-    }
-    trees.db.flush()?;
-    data_file.sync_data()?;
-    wal.truncate()
-}
-
 /// A handle on an open ledger. Cheap to clone; every clone shares one writer.
 #[derive(Clone)]
 pub struct Ledger {
@@ -293,6 +225,13 @@ impl Ledger {
         // new data folder cannot lose the file names.
         File::open(&config.path)?.sync_all()?;
         recover(&trees, &data_file, &mut wal, batches)?;
+        if trees.meta.get(CHECKPOINTED)?.is_none() {
+            // A new, imported or older folder: from here on recovery trusts the marker.
+            let at = last_event(&trees.log)?.map_or(0, |e| e.position);
+            trees.meta.insert(CHECKPOINTED, &at.to_be_bytes()[..])?;
+            trees.db.flush()?;
+            data_file.sync_data()?;
+        }
 
         let last = last_event(&trees.log)?;
         let head = match &last {
@@ -613,30 +552,31 @@ fn decode(position: u64, stored: &[u8]) -> Result<Event, LedgerError> {
     Event::decode_stored(stored).map_err(|reason| LedgerError::Corrupt { position, reason })
 }
 
-/// Writes one batch to the three trees in a single sled transaction.
+/// Writes one batch to the three trees, entry by entry.
+///
+/// Not a sled transaction, on purpose: atomicity and durability come from the write-ahead file,
+/// and readers never look past the durable head, which moves only once the whole batch is in. A
+/// sled transaction (like `apply_batch`) rolls sled's I/O buffer twice to pin its log, and each
+/// roll hands a write to sled's thread pool, waking every one of its threads: measured on this
+/// machine, that was 25-30 % of a single writer's rate (`ledger-bench`, see
+/// docs/decisions/ledger-apply-without-transactions.md). A crash can leave part of a batch in
+/// sled; recovery rebuilds everything past the last checkpoint from the write-ahead file.
 pub(crate) fn commit_batch(
     trees: &Trees,
     log: &[(IVec, IVec)],
     streams: &[(IVec, IVec)],
     idempotency: &[(IVec, IVec)],
 ) -> Result<(), LedgerError> {
-    (&trees.log, &trees.streams, &trees.idempotency)
-        .transaction(|(l, s, i)| {
-            for (k, v) in log {
-                l.insert(k.clone(), v.clone())?;
-            }
-            for (k, v) in streams {
-                s.insert(k.clone(), v.clone())?;
-            }
-            for (k, v) in idempotency {
-                i.insert(k.clone(), v.clone())?;
-            }
-            Ok::<(), ConflictableTransactionError<()>>(())
-        })
-        .map_err(|e| match e {
-            TransactionError::Storage(e) => LedgerError::from(e),
-            TransactionError::Abort(()) => LedgerError::Storage("transaction aborted".into()),
-        })
+    for (k, v) in log {
+        trees.log.insert(k, v.clone())?;
+    }
+    for (k, v) in streams {
+        trees.streams.insert(k, v.clone())?;
+    }
+    for (k, v) in idempotency {
+        trees.idempotency.insert(k, v.clone())?;
+    }
+    Ok(())
 }
 
 /// A live, gapless feed of committed events (see [`Ledger::subscribe`]).

@@ -12,12 +12,14 @@
 //! - [`Ledger::verify`] re-walks the chain; [`Ledger::export`] / [`Ledger::import`] move the log
 //!   through newline-delimited JSON that [`verify_export`] can check on its own.
 //!
-//! There is no update and no delete: nothing in this crate rewrites a stored event.
+//! There is no update and no delete: nothing in this crate rewrites a stored event. (Recovery
+//! takes out only events that never became durable, so were never acknowledged or read.)
 
 mod error;
 mod event;
 mod export;
 mod ledger;
+mod recovery;
 mod verify;
 mod wal;
 mod writer;

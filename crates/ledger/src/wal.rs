@@ -4,10 +4,10 @@
 //! follow it to empty the device's write cache (sled issue #1452): two waits on the device per
 //! batch. Instead, the writer appends the batch's stored events to `ledger.wal` and calls
 //! `fdatasync` on that file once: the batch is then durable and is acknowledged. The same batch is
-//! applied to sled in one transaction, in memory; sled writes it out in the background, and every
+//! applied to sled's trees in memory; sled writes it out in the background, and every
 //! few MiB a *checkpoint* (sled flush, fdatasync of sled's data file, then emptying this file)
-//! bounds what recovery must replay. Opening the ledger replays any batch found here that sled
-//! does not hold yet, checking the hash chain on the way, then checkpoints.
+//! bounds what recovery must replay. Opening the ledger rebuilds from here everything after the
+//! last checkpoint, checking the hash chain on the way, then checkpoints.
 //!
 //! While the writer waits on that `fdatasync`, an applier thread applies the same batch to sled's
 //! memory (see `writer.rs`): an append costs about one device round trip, not one plus sled's CPU

@@ -3,7 +3,7 @@
 //! One OS thread owns every write. It takes the first queued append, drains whatever else is
 //! queued behind it, decides each request (idempotency, expected version), chains and hashes the
 //! new events, appends the whole batch to the write-ahead file with one `fdatasync` (see
-//! `wal.rs`) while an applier thread applies it to sled in one transaction across the trees, and
+//! `wal.rs`) while an applier thread applies it to sled's trees, and
 //! only when both are done answers everyone in the batch. Concurrent writers therefore share one sync: while it runs, the next
 //! batch queues up. Every few MiB, after answering, it checkpoints: sled flush, `fdatasync` of
 //! sled's data file, and an empty write-ahead file.
@@ -29,9 +29,10 @@ use crate::ledger::{
     commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at,
     Appended, Durable, ExpectedVersion, Head, Trees,
 };
+use crate::recovery::CHECKPOINTED;
 use crate::wal::{Wal, WalError, CHECKPOINT_BYTES};
 
-/// Upper bound on events committed in one batch, so one sled transaction stays small.
+/// Upper bound on events committed in one batch, so one write-ahead record stays small.
 const MAX_BATCH_EVENTS: usize = 8_192;
 
 /// A batch that takes this long to make durable is logged (debug), with the time in the sync
@@ -144,6 +145,10 @@ impl Writer {
         }
         let started = std::time::Instant::now();
         let wal_bytes = self.wal.len();
+        // Written before the flush, so it is durable exactly when what it describes is.
+        self.trees
+            .meta
+            .insert(CHECKPOINTED, &self.head.position.to_be_bytes()[..])?;
         self.trees.db.flush()?;
         self.data_file.sync_data()?;
         self.wal.truncate()?;
