@@ -195,6 +195,8 @@ struct Inner {
     requests: RwLock<Option<mpsc::Sender<Request>>>,
     writer: std::sync::Mutex<Option<JoinHandle<()>>>,
     durable: Arc<Durable>,
+    /// Events rebuilt from the write-ahead file at open.
+    recovered: u64,
 }
 
 /// The durable head, shared with the writer, which advances it after each fdatasync.
@@ -224,7 +226,13 @@ impl Ledger {
         // Make the files' directory entries durable too, once, so a crash right after creating a
         // new data folder cannot lose the file names.
         File::open(&config.path)?.sync_all()?;
-        recover(&trees, &data_file, &mut wal, batches)?;
+        let recovered = recover(&trees, &data_file, &mut wal, batches)?;
+        if recovered > 0 {
+            tracing::info!(
+                events = recovered,
+                "recovered events from the write-ahead file that the database had not written out"
+            );
+        }
         if trees.meta.get(CHECKPOINTED)?.is_none() {
             // A new, imported or older folder: from here on recovery trusts the marker.
             let at = last_event(&trees.log)?.map_or(0, |e| e.position);
@@ -278,6 +286,7 @@ impl Ledger {
                 requests: RwLock::new(Some(tx)),
                 writer: std::sync::Mutex::new(Some(writer)),
                 durable,
+                recovered,
             }),
         })
     }
@@ -355,6 +364,12 @@ impl Ledger {
             .send(request)
             .map_err(|_| LedgerError::Closed)?;
         Ok(rx)
+    }
+
+    /// How many events opening this ledger rebuilt from the write-ahead file: those written since
+    /// the last checkpoint, when the process before did not stop cleanly (0 after a clean stop).
+    pub fn recovered_at_open(&self) -> u64 {
+        self.inner.recovered
     }
 
     /// The last durable event's position and hash.

@@ -5,6 +5,10 @@
 //! hold any part of it: batches are applied tree by tree, entry by entry (see
 //! [`commit_batch`](crate::ledger::commit_batch)), and sled writes its buffers out when it likes.
 //! So recovery keeps what sled holds up to the marker and rebuilds the rest from the file.
+//!
+//! The file is reused from its start after each checkpoint, not emptied (see `wal.rs`), so the
+//! records since the last checkpoint may be followed by older ones. Those hold positions up to
+//! the marker, all of which sled already holds durably: recovery passes over them.
 
 use std::fs::File;
 
@@ -68,25 +72,27 @@ fn head_at(trees: &Trees, position: u64) -> Result<Head, LedgerError> {
 }
 
 /// Brings sled back in line with the write-ahead file after a crash, then checkpoints so the
-/// write-ahead file starts empty.
+/// write-ahead file starts again from its beginning.
 ///
 /// Everything sled holds up to the checkpoint marker is durable and stands. Past it, the
 /// write-ahead file is the record: each of its events is checked to chain on, and its log,
 /// stream-index and idempotency entries are written again (the same bytes, so a part that sled
 /// already holds is simply rewritten). Whatever sled holds past the file's last event never
-/// reached the file's `fdatasync`, so was never acknowledged, and is taken out.
+/// reached the file's `fdatasync`, so was never acknowledged, and is taken out. Returns how many
+/// events it rebuilt from the file.
 pub(crate) fn recover(
     trees: &Trees,
     data_file: &File,
     wal: &mut Wal,
     batches: Vec<WalBatch>,
-) -> Result<(), LedgerError> {
+) -> Result<u64, LedgerError> {
     let checkpointed = checkpointed(trees)?;
     let sled_last = last_event(&trees.log)?.map_or(0, |e| e.position);
     if batches.is_empty() && sled_last == checkpointed {
-        return Ok(());
+        return Ok(0);
     }
     let mut head = head_at(trees, checkpointed)?;
+    let mut rebuilt = 0;
     for batch in batches {
         let (mut log, mut streams, mut keys) = (Vec::new(), Vec::new(), Vec::new());
         for stored in batch.events {
@@ -95,18 +101,12 @@ pub(crate) fn recover(
                 reason: format!("in the write-ahead file: {reason}"),
             })?;
             let position = event.position;
-            let held = trees.log.get(position.to_be_bytes())?;
             if position <= checkpointed {
-                // A crash between a checkpoint's flush and emptying the file: sled holds it
-                // durably already, and it must be the same bytes.
-                if held.as_deref() == Some(&stored[..]) {
-                    continue;
-                }
-                return Err(LedgerError::Corrupt {
-                    position,
-                    reason: "the write-ahead file and the database disagree".into(),
-                });
+                // A record from before the last checkpoint, which the file keeps until it is
+                // overwritten: sled's own file holds it durably, and `verify` checks it there.
+                continue;
             }
+            let held = trees.log.get(position.to_be_bytes())?;
             if position != head.position + 1
                 || event.prev_hash != head.hash
                 || event.computed_hash() != event.hash
@@ -137,7 +137,15 @@ pub(crate) fn recover(
                 keys.push((IVec::from(key), encode_idempotency(first, count)));
             }
         }
-        commit_batch(trees, &log, &streams, &keys)?;
+        if !log.is_empty() {
+            commit_batch(trees, &log, &streams, &keys)?;
+            rebuilt += log.len() as u64;
+        }
+    }
+    if rebuilt == 0 && sled_last == checkpointed {
+        // Only records from before the last checkpoint (a clean stop): nothing to do.
+        wal.restart();
+        return Ok(0);
     }
     if sled_last > head.position {
         let dropped = drop_after(trees, head.position, sled_last)?;
@@ -153,7 +161,8 @@ pub(crate) fn recover(
         .insert(CHECKPOINTED, &head.position.to_be_bytes()[..])?;
     trees.db.flush()?;
     data_file.sync_data()?;
-    wal.truncate()
+    wal.restart();
+    Ok(rebuilt)
 }
 
 /// Takes out events `after + 1 ..= last` with their index and idempotency entries; returns how
@@ -251,6 +260,9 @@ mod tests {
         sled_index: &'a [Event],
         /// Events in the write-ahead file, one record each, with their keys.
         wal: &'a [Event],
+        /// Records after those, left from before the checkpoint (the file is reused, not
+        /// emptied).
+        stale: &'a [Event],
     }
 
     fn crash(dir: &Path, c: Crash) {
@@ -275,7 +287,7 @@ mod tests {
         trees.db.flush().unwrap();
         drop(trees);
         let (mut wal, _) = Wal::open(dir).unwrap();
-        for e in c.wal {
+        for e in c.wal.iter().chain(c.stale) {
             assert!(wal.write(&[log_entry(e)], &[key_entry(e)]).is_ok());
         }
         wal.sync().unwrap();
@@ -283,8 +295,9 @@ mod tests {
 
     /// Opens the folder, checks it against `events` (what it must hold, no more), and reopens it
     /// once more, which must find nothing to recover.
-    fn open_and_check(dir: &Path, events: &[Event]) -> Ledger {
+    fn open_and_check(dir: &Path, events: &[Event], rebuilt: u64) -> Ledger {
         let ledger = Ledger::open(Config::new(dir)).unwrap();
+        assert_eq!(ledger.recovered_at_open(), rebuilt);
         let report = ledger.verify().unwrap();
         assert_eq!(report.events, events.len() as u64);
         assert_eq!(ledger.read_all(1, 10).unwrap().events, events);
@@ -297,8 +310,8 @@ mod tests {
         }
         ledger.shutdown();
         drop(ledger);
-        assert_eq!(std::fs::metadata(dir.join("ledger.wal")).unwrap().len(), 0);
         let again = Ledger::open(Config::new(dir)).unwrap();
+        assert_eq!(again.recovered_at_open(), 0);
         assert_eq!(again.verify().unwrap(), report);
         again
     }
@@ -316,10 +329,11 @@ mod tests {
                 sled_log: &events[3..4],
                 sled_index: &[],
                 wal: &events[3..],
+                stale: &[],
             },
         );
         // when the ledger opens, then all five events are there with their index and keys.
-        let ledger = open_and_check(dir.path(), &events);
+        let ledger = open_and_check(dir.path(), &events, 2);
         assert_eq!(ledger.read_stream("s0", 1, 10).unwrap().len(), 2);
         assert_eq!(ledger.stream_version("s1").unwrap(), 3);
     }
@@ -337,10 +351,11 @@ mod tests {
                 sled_log: &events[3..],
                 sled_index: &events[4..],
                 wal: &events[3..4],
+                stale: &[],
             },
         );
         // when the ledger opens, then event 5 is gone, index and all,
-        let ledger = open_and_check(dir.path(), &events[..4]);
+        let ledger = open_and_check(dir.path(), &events[..4], 1);
         assert_eq!(ledger.idempotent_result("key-5").unwrap(), None);
         assert_eq!(ledger.stream_version(&events[4].stream).unwrap(), 2);
         // and the next append takes position 5, chained onto event 4.
@@ -368,9 +383,31 @@ mod tests {
                 sled_log: &[],
                 sled_index: &[],
                 wal: &events[2..],
+                stale: &[],
             },
         );
-        open_and_check(dir.path(), &events);
+        open_and_check(dir.path(), &events, 0);
+    }
+
+    #[test]
+    fn records_left_from_before_the_checkpoint_are_passed_over() {
+        // Given events 4 and 5 written since the checkpoint, followed in the file by the
+        // records of events 1 to 3 from before it,
+        let events = five_events();
+        let dir = tempfile::tempdir().unwrap();
+        crash(
+            dir.path(),
+            Crash {
+                checkpointed: &events[..3],
+                marker: true,
+                sled_log: &[],
+                sled_index: &[],
+                wal: &events[3..],
+                stale: &events[..3],
+            },
+        );
+        // when the ledger opens, then it holds the five events once each.
+        open_and_check(dir.path(), &events, 2);
     }
 
     #[test]
@@ -386,9 +423,10 @@ mod tests {
                 sled_log: &[],
                 sled_index: &[],
                 wal: &events[2..],
+                stale: &[],
             },
         );
-        open_and_check(dir.path(), &events);
+        open_and_check(dir.path(), &events, 3);
     }
 
     #[test]
@@ -404,6 +442,7 @@ mod tests {
                 sled_log: &[],
                 sled_index: &[],
                 wal: &events[3..],
+                stale: &[],
             },
         );
         {

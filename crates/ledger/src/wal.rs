@@ -2,12 +2,20 @@
 //!
 //! sled's `flush` writes its buffer and waits on `sync_file_range`, and a real `fdatasync` must
 //! follow it to empty the device's write cache (sled issue #1452): two waits on the device per
-//! batch. Instead, the writer appends the batch's stored events to `ledger.wal` and calls
-//! `fdatasync` on that file once: the batch is then durable and is acknowledged. The same batch is
-//! applied to sled's trees in memory; sled writes it out in the background, and every
-//! few MiB a *checkpoint* (sled flush, fdatasync of sled's data file, then emptying this file)
-//! bounds what recovery must replay. Opening the ledger rebuilds from here everything after the
-//! last checkpoint, checking the hash chain on the way, then checkpoints.
+//! batch. Instead, the writer writes the batch's stored events as one record to `ledger.wal` and
+//! calls `fdatasync` on that file once: the batch is then durable and is acknowledged. The same
+//! batch is applied to sled's trees in memory; sled writes it out in the background, and every few
+//! MiB a *checkpoint* (sled flush, fdatasync of sled's data file) bounds what recovery must replay,
+//! after which the next record goes at the start of this file again. Opening the ledger rebuilds
+//! from here everything after the last checkpoint, checking the hash chain on the way, then
+//! checkpoints.
+//!
+//! The file is written in place, never truncated: it grows in zero-filled chunks until it holds a
+//! checkpoint's worth, and from then on records overwrite blocks it already owns. An `fdatasync`
+//! then has only data to flush, no file size or block map for the file system's journal to commit:
+//! on the benchmark machine (ext4 mounted with `discard`) a journal commit could wait hundreds of
+//! milliseconds behind the trimming of freed blocks, and the file's own truncation at each
+//! checkpoint freed 8 MiB to trim (`docs/decisions/write-ahead-file-in-place.md`).
 //!
 //! While the writer waits on that `fdatasync`, an applier thread applies the same batch to sled's
 //! memory (see `writer.rs`): an append costs about one device round trip, not one plus sled's CPU
@@ -16,10 +24,13 @@
 //! Record layout: `magic (u32 BE) ‖ body length (u32 BE) ‖ SHA-256(body) ‖ body`, where the body is
 //! `event count (u32) ‖ (length (u32) ‖ stored event)* ‖ key count (u32) ‖ (length (u32) ‖ key ‖
 //! first position (u64) ‖ count (u32))*`. A record cut short by a crash fails its length or its
-//! digest; it was never acknowledged, and recovery stops there.
+//! digest; it was never acknowledged, and reading stops there. Records left from before the last
+//! checkpoint may follow the current ones; their positions are all at or before the checkpoint,
+//! which is how recovery passes over them.
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Read;
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
@@ -33,12 +44,23 @@ const HEADER: usize = 4 + 4 + 32;
 /// Checkpoint once the file holds this much, so recovery after a crash stays short.
 pub(crate) const CHECKPOINT_BYTES: u64 = 8 * 1024 * 1024;
 
+/// The file grows by this much at a time, written as zeros ahead of the records.
+const CHUNK: u64 = 1024 * 1024;
+
+/// Appends are refused while the file system has less than this free: room for sled to write out
+/// what it holds in memory (its buffers are 512 KiB segments) and to checkpoint. Records go into
+/// space the file already holds, so without this check sled, not this file, would meet a full
+/// disk first, and sled 0.34 fails every later write after one failed write of its own.
+pub(crate) const RESERVE_BYTES: u64 = 4 * 1024 * 1024;
+
 pub(crate) struct Wal {
     file: File,
-    /// Bytes of complete, synced records.
+    /// Bytes of complete, synced records from the start of the file.
     len: u64,
     /// Bytes written, of which the tail beyond `len` awaits its sync.
     written: u64,
+    /// The file's length: records, then zeros or records from before the last checkpoint.
+    allocated: u64,
 }
 
 /// One batch read back from the file.
@@ -50,26 +72,26 @@ pub(crate) struct WalBatch {
 }
 
 impl Wal {
-    /// Opens (or creates) the file and returns every complete record in it.
+    /// Opens (or creates) the file and returns every complete record from its start: those
+    /// written since the last checkpoint, possibly followed by some from before it (recovery
+    /// tells them apart by position). The next record goes at the start of the file; recovery
+    /// empties it first.
     pub(crate) fn open(dir: &Path) -> Result<(Wal, Vec<WalBatch>), LedgerError> {
         let mut file = OpenOptions::new()
             .create(true)
             .read(true)
-            .append(true)
+            .write(true)
+            .truncate(false)
             .open(dir.join("ledger.wal"))?;
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)?;
-        let (batches, valid) = decode_records(&bytes);
-        if (valid as u64) < bytes.len() as u64 {
-            // A torn tail from a crash mid-append: never acknowledged, so it goes.
-            file.set_len(valid as u64)?;
-            file.sync_data()?;
-        }
+        let (batches, _) = decode_records(&bytes);
         Ok((
             Wal {
                 file,
-                len: valid as u64,
-                written: valid as u64,
+                len: 0,
+                written: 0,
+                allocated: bytes.len() as u64,
             },
             batches,
         ))
@@ -79,29 +101,59 @@ impl Wal {
         self.len
     }
 
-    /// Writes one batch's record into the page cache; [`Wal::sync`] makes it durable. If the
-    /// write fails, the file is cut back to its last good length so a half-written record can
-    /// never sit in front of later ones; if even that fails, the error says the ledger must stop
-    /// writing.
+    /// Writes one batch's record into the page cache, after the last one written; [`Wal::sync`]
+    /// makes it durable. An error means nothing usable was written, and later appends may
+    /// succeed (a full disk that is freed, say): a failed write leaves at most a partial record,
+    /// which fails its digest and which the next record overwrites.
     pub(crate) fn write(
         &mut self,
         events: &[(IVec, IVec)],
         keys: &[(IVec, IVec)],
-    ) -> Result<(), WalError> {
+    ) -> Result<(), LedgerError> {
+        self.check_space()?;
         let record = encode_record(events, keys);
-        if let Err(e) = self.file.write_all(&record) {
-            return match self
-                .file
-                .set_len(self.len)
-                .and_then(|()| self.file.sync_data())
-            {
-                Ok(()) => Err(WalError::Failed(e.into())),
-                Err(e2) => Err(WalError::Stuck(LedgerError::Storage(format!(
-                    "{e}; cutting back the write-ahead file also failed: {e2}"
-                )))),
-            };
+        let end = self.written + record.len() as u64;
+        self.allocate(end)?;
+        self.file.write_all_at(&record, self.written)?;
+        self.written = end;
+        Ok(())
+    }
+
+    /// Refuses when the file system is nearly full (see [`RESERVE_BYTES`]). A file system that
+    /// cannot say is not checked.
+    fn check_space(&self) -> Result<(), LedgerError> {
+        let Ok(stat) = rustix::fs::fstatvfs(&self.file) else {
+            return Ok(());
+        };
+        let free = stat.f_bavail.saturating_mul(stat.f_frsize);
+        if free < RESERVE_BYTES {
+            return Err(LedgerError::NoSpace(format!(
+                "{} KiB free on the data folder's file system; councilflow keeps {} MiB free so \
+                 that its database can always write out what it holds",
+                free / 1024,
+                RESERVE_BYTES >> 20
+            )));
         }
-        self.written = self.len + record.len() as u64;
+        Ok(())
+    }
+
+    /// Makes the file at least `end` bytes long by writing zeros, a [`CHUNK`] at a time. Records
+    /// then overwrite blocks the file already holds, so the `fdatasync` after each one has no
+    /// file size or block allocation to commit to the file system's journal: it waits for the
+    /// data alone, and not behind the journal (where ext4 mounted with `discard` also trims
+    /// freed blocks, which stalled appends for hundreds of milliseconds on the benchmark disk).
+    fn allocate(&mut self, end: u64) -> Result<(), LedgerError> {
+        if end <= self.allocated {
+            return Ok(());
+        }
+        let target = end.div_ceil(CHUNK) * CHUNK;
+        let zeros = vec![0u8; (target - self.allocated) as usize];
+        if let Err(e) = self.file.write_all_at(&zeros, self.allocated) {
+            // Give back what part of the chunk was written: on a full disk every block counts.
+            let _ = self.file.set_len(self.allocated);
+            return Err(e.into());
+        }
+        self.allocated = target;
         Ok(())
     }
 
@@ -112,21 +164,14 @@ impl Wal {
         Ok(())
     }
 
-    /// Empties the file: called only once sled's own file holds everything in it durably.
-    pub(crate) fn truncate(&mut self) -> Result<(), LedgerError> {
-        self.file.set_len(0)?;
-        self.file.sync_data()?;
+    /// Starts again at the beginning of the file: called only once sled's own file holds
+    /// everything in it durably. The old records stay until overwritten; recovery recognises
+    /// them as checkpointed. Neither the file's length nor its blocks change, so this costs no
+    /// I/O and frees nothing for the file system to trim.
+    pub(crate) fn restart(&mut self) {
         self.len = 0;
         self.written = 0;
-        Ok(())
     }
-}
-
-pub(crate) enum WalError {
-    /// Nothing was written; later appends may succeed (a full disk that is freed, say).
-    Failed(LedgerError),
-    /// The file may hold a partial record; the ledger must refuse writes until it is reopened.
-    Stuck(LedgerError),
 }
 
 fn encode_record(events: &[(IVec, IVec)], keys: &[(IVec, IVec)]) -> Vec<u8> {

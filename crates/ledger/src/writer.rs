@@ -6,7 +6,7 @@
 //! `wal.rs`) while an applier thread applies it to sled's trees, and
 //! only when both are done answers everyone in the batch. Concurrent writers therefore share one sync: while it runs, the next
 //! batch queues up. Every few MiB, after answering, it checkpoints: sled flush, `fdatasync` of
-//! sled's data file, and an empty write-ahead file.
+//! sled's data file, and the write-ahead file starts again from its beginning.
 //!
 //! A dedicated thread rather than a tokio task because every step here blocks (sled, fsync), and
 //! because owning the head position and hash in one place makes the chain trivially sequential.
@@ -30,7 +30,7 @@ use crate::ledger::{
     Appended, Durable, ExpectedVersion, Head, Trees,
 };
 use crate::recovery::CHECKPOINTED;
-use crate::wal::{Wal, WalError, CHECKPOINT_BYTES};
+use crate::wal::{Wal, CHECKPOINT_BYTES};
 
 /// Upper bound on events committed in one batch, so one write-ahead record stays small.
 const MAX_BATCH_EVENTS: usize = 8_192;
@@ -138,7 +138,7 @@ impl Writer {
         }
     }
 
-    /// Makes sled's own file hold everything, then empties the write-ahead file.
+    /// Makes sled's own file hold everything, then starts the write-ahead file again.
     fn checkpoint(&mut self) -> Result<(), LedgerError> {
         if self.stopped.is_some() || self.wal.len() == 0 {
             return Ok(());
@@ -151,7 +151,7 @@ impl Writer {
             .insert(CHECKPOINTED, &self.head.position.to_be_bytes()[..])?;
         self.trees.db.flush()?;
         self.data_file.sync_data()?;
-        self.wal.truncate()?;
+        self.wal.restart();
         // Appends wait while this runs: its length is what a mutation's worst latency shows.
         tracing::debug!(
             wal_bytes,
@@ -316,13 +316,9 @@ impl Writer {
 
     /// Makes the batch durable in the write-ahead file and applies it to sled's memory meanwhile.
     fn write(&mut self, batch: &mut Batch, head: Head) -> Result<(), LedgerError> {
-        match self.wal.write(&batch.log, &batch.idempotency) {
-            Ok(()) => {}
-            // Nothing reached the file or sled: later appends may well succeed (a full disk
-            // that is freed, say).
-            Err(WalError::Failed(e)) => return Err(e),
-            Err(WalError::Stuck(e)) => return Err(self.stop(e)),
-        }
+        // Nothing reached sled, and nothing usable the file: later appends may well succeed (a
+        // full disk that is freed, say).
+        self.wal.write(&batch.log, &batch.idempotency)?;
         // The applier works while this thread waits on the device. Readers cannot see the batch
         // yet: they stop at the durable head, which moves only after both succeed.
         self.applier.start(Writes {
