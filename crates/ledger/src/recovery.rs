@@ -249,11 +249,12 @@ mod tests {
     }
 
     /// What a crash left behind.
+    #[derive(Default)]
     struct Crash<'a> {
         /// Events sled's own file holds durably, all three entries each.
         checkpointed: &'a [Event],
-        /// Whether the checkpoint marker is there (a folder from before it existed has none).
-        marker: bool,
+        /// Whether the checkpoint marker is missing (a folder from before it existed).
+        no_marker: bool,
         /// Log entries sled wrote out after the checkpoint, without their index entries.
         sled_log: &'a [Event],
         /// Stream-index entries sled wrote out after the checkpoint.
@@ -265,7 +266,10 @@ mod tests {
         stale: &'a [Event],
     }
 
-    fn crash(dir: &Path, c: Crash) {
+    /// A data folder as `c` describes it.
+    fn crash(c: Crash) -> tempfile::TempDir {
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path();
         let trees = Trees::open(&Config::new(dir)).unwrap();
         let all = |f: fn(&Event) -> Entry, events: &[Event]| events.iter().map(f).collect();
         let (log, index, keys): (Vec<_>, Vec<_>, Vec<_>) = (
@@ -274,7 +278,7 @@ mod tests {
             all(key_entry, c.checkpointed),
         );
         commit_batch(&trees, &log, &index, &keys).unwrap();
-        if c.marker {
+        if !c.no_marker {
             let at = c.checkpointed.last().map_or(0, |e| e.position);
             trees
                 .meta
@@ -291,6 +295,7 @@ mod tests {
             assert!(wal.write(&[log_entry(e)], &[key_entry(e)]).is_ok());
         }
         wal.sync().unwrap();
+        folder
     }
 
     /// Opens the folder, checks it against `events` (what it must hold, no more), and reopens it
@@ -320,18 +325,12 @@ mod tests {
     fn part_of_a_batch_in_sled_is_rebuilt_from_the_write_ahead_file() {
         // Given event 4's log entry written out by sled without its index entry or key,
         let events = five_events();
-        let dir = tempfile::tempdir().unwrap();
-        crash(
-            dir.path(),
-            Crash {
-                checkpointed: &events[..3],
-                marker: true,
-                sled_log: &events[3..4],
-                sled_index: &[],
-                wal: &events[3..],
-                stale: &[],
-            },
-        );
+        let dir = crash(Crash {
+            checkpointed: &events[..3],
+            sled_log: &events[3..4],
+            wal: &events[3..],
+            ..Crash::default()
+        });
         // when the ledger opens, then all five events are there with their index and keys.
         let ledger = open_and_check(dir.path(), &events, 2);
         assert_eq!(ledger.read_stream("s0", 1, 10).unwrap().len(), 2);
@@ -342,18 +341,13 @@ mod tests {
     fn events_sled_holds_past_the_write_ahead_file_are_taken_out() {
         // Given sled holding events 4 and 5 (partly) while only event 4 reached the file,
         let events = five_events();
-        let dir = tempfile::tempdir().unwrap();
-        crash(
-            dir.path(),
-            Crash {
-                checkpointed: &events[..3],
-                marker: true,
-                sled_log: &events[3..],
-                sled_index: &events[4..],
-                wal: &events[3..4],
-                stale: &[],
-            },
-        );
+        let dir = crash(Crash {
+            checkpointed: &events[..3],
+            sled_log: &events[3..],
+            sled_index: &events[4..],
+            wal: &events[3..4],
+            ..Crash::default()
+        });
         // when the ledger opens, then event 5 is gone, index and all,
         let ledger = open_and_check(dir.path(), &events[..4], 1);
         assert_eq!(ledger.idempotent_result("key-5").unwrap(), None);
@@ -372,20 +366,13 @@ mod tests {
     }
 
     #[test]
-    fn a_crash_between_a_checkpoint_and_emptying_the_file_changes_nothing() {
+    fn a_crash_right_after_a_checkpoint_changes_nothing() {
         let events = five_events();
-        let dir = tempfile::tempdir().unwrap();
-        crash(
-            dir.path(),
-            Crash {
-                checkpointed: &events,
-                marker: true,
-                sled_log: &[],
-                sled_index: &[],
-                wal: &events[2..],
-                stale: &[],
-            },
-        );
+        let dir = crash(Crash {
+            checkpointed: &events,
+            wal: &events[2..],
+            ..Crash::default()
+        });
         open_and_check(dir.path(), &events, 0);
     }
 
@@ -394,18 +381,12 @@ mod tests {
         // Given events 4 and 5 written since the checkpoint, followed in the file by the
         // records of events 1 to 3 from before it,
         let events = five_events();
-        let dir = tempfile::tempdir().unwrap();
-        crash(
-            dir.path(),
-            Crash {
-                checkpointed: &events[..3],
-                marker: true,
-                sled_log: &[],
-                sled_index: &[],
-                wal: &events[3..],
-                stale: &events[..3],
-            },
-        );
+        let dir = crash(Crash {
+            checkpointed: &events[..3],
+            wal: &events[3..],
+            stale: &events[..3],
+            ..Crash::default()
+        });
         // when the ledger opens, then it holds the five events once each.
         open_and_check(dir.path(), &events, 2);
     }
@@ -414,18 +395,12 @@ mod tests {
     fn a_folder_from_before_the_checkpoint_marker_recovers_as_it_did() {
         // Batches were atomic then: sled's last event stands in for the marker.
         let events = five_events();
-        let dir = tempfile::tempdir().unwrap();
-        crash(
-            dir.path(),
-            Crash {
-                checkpointed: &events[..2],
-                marker: false,
-                sled_log: &[],
-                sled_index: &[],
-                wal: &events[2..],
-                stale: &[],
-            },
-        );
+        let dir = crash(Crash {
+            checkpointed: &events[..2],
+            no_marker: true,
+            wal: &events[2..],
+            ..Crash::default()
+        });
         open_and_check(dir.path(), &events, 3);
     }
 
@@ -433,18 +408,11 @@ mod tests {
     fn a_write_ahead_event_that_differs_from_sled_is_refused() {
         // Given sled holding, at position 4, bytes other than the file's event 4,
         let events = five_events();
-        let dir = tempfile::tempdir().unwrap();
-        crash(
-            dir.path(),
-            Crash {
-                checkpointed: &events[..3],
-                marker: true,
-                sled_log: &[],
-                sled_index: &[],
-                wal: &events[3..],
-                stale: &[],
-            },
-        );
+        let dir = crash(Crash {
+            checkpointed: &events[..3],
+            wal: &events[3..],
+            ..Crash::default()
+        });
         {
             let trees = Trees::open(&Config::new(dir.path())).unwrap();
             let (key, _) = log_entry(&events[3]);
