@@ -23,7 +23,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::error::LedgerError;
 use crate::event::{check_name, Event, Hash, NewEvent, GENESIS};
-use crate::recovery::{recover, CHECKPOINTED};
+use crate::recovery::recover;
 use crate::wal::Wal;
 use crate::writer::{self, Request};
 
@@ -232,13 +232,6 @@ impl Ledger {
                 events = recovered,
                 "recovered events from the write-ahead file that the database had not written out"
             );
-        }
-        if trees.meta.get(CHECKPOINTED)?.is_none() {
-            // A new, imported or older folder: from here on recovery trusts the marker.
-            let at = last_event(&trees.log)?.map_or(0, |e| e.position);
-            trees.meta.insert(CHECKPOINTED, &at.to_be_bytes()[..])?;
-            trees.db.flush()?;
-            data_file.sync_data()?;
         }
 
         let last = last_event(&trees.log)?;

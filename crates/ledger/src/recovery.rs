@@ -26,25 +26,42 @@ use crate::wal::{Wal, WalBatch};
 /// each checkpoint's flush so it becomes durable with what it describes. Batches are applied to
 /// sled tree by tree, not atomically (see [`commit_batch`]), so after a crash sled may hold part
 /// of a batch past this point: recovery rebuilds everything past it from the write-ahead file.
-pub(crate) const CHECKPOINTED: &[u8] = b"checkpointed";
+const CHECKPOINTED: &[u8] = b"checkpointed";
 
-/// Where sled's own file was last made durable. A folder without the marker was written by a
-/// version that applied each batch atomically, or was just created or imported: there sled's
-/// last event stands in for it.
-fn checkpointed(trees: &Trees) -> Result<u64, LedgerError> {
-    let last = last_event(&trees.log)?.map_or(0, |e| e.position);
-    match trees.meta.get(CHECKPOINTED)? {
-        None => Ok(last),
-        Some(value) => match u64_at(&value, 0) {
-            Some(position) if position <= last => Ok(position),
-            _ => Err(LedgerError::Corrupt {
-                position: last,
-                reason: format!(
-                    "the checkpoint marker says {:?} but the log ends at {last}",
-                    u64_at(&value, 0)
-                ),
-            }),
-        },
+/// A checkpoint: records `position` (the head, every batch up to it applied to sled) as
+/// checkpointed, makes sled's own file durable, and starts the write-ahead file again. The
+/// writer runs this every few MiB and at shutdown; recovery runs it after rebuilding.
+pub(crate) fn checkpoint(
+    trees: &Trees,
+    data_file: &File,
+    wal: &mut Wal,
+    position: u64,
+) -> Result<(), LedgerError> {
+    // Written before the flush, so it is durable exactly when what it describes is.
+    trees
+        .meta
+        .insert(CHECKPOINTED, &position.to_be_bytes()[..])?;
+    // sled's flush ends in `sync_file_range`, which leaves the data in the device's write
+    // cache (sled issue #1452): the `fdatasync` of its file is what makes it durable.
+    trees.db.flush()?;
+    data_file.sync_data()?;
+    wal.restart();
+    Ok(())
+}
+
+/// The checkpoint marker, if the folder has one (checked against sled's last position). A
+/// folder without it was written by a version that applied each batch atomically, or was just
+/// created or imported.
+fn marker(trees: &Trees, sled_last: u64) -> Result<Option<u64>, LedgerError> {
+    let Some(value) = trees.meta.get(CHECKPOINTED)? else {
+        return Ok(None);
+    };
+    match u64_at(&value, 0) {
+        Some(position) if position <= sled_last => Ok(Some(position)),
+        other => Err(LedgerError::Corrupt {
+            position: sled_last,
+            reason: format!("the checkpoint marker says {other:?} but the log ends at {sled_last}"),
+        }),
     }
 }
 
@@ -71,8 +88,7 @@ fn head_at(trees: &Trees, position: u64) -> Result<Head, LedgerError> {
     })
 }
 
-/// Brings sled back in line with the write-ahead file after a crash, then checkpoints so the
-/// write-ahead file starts again from its beginning.
+/// Brings sled back in line with the write-ahead file after a crash, then checkpoints.
 ///
 /// Everything sled holds up to the checkpoint marker is durable and stands. Past it, the
 /// write-ahead file is the record: each of its events is checked to chain on, and its log,
@@ -86,11 +102,10 @@ pub(crate) fn recover(
     wal: &mut Wal,
     batches: Vec<WalBatch>,
 ) -> Result<u64, LedgerError> {
-    let checkpointed = checkpointed(trees)?;
     let sled_last = last_event(&trees.log)?.map_or(0, |e| e.position);
-    if batches.is_empty() && sled_last == checkpointed {
-        return Ok(0);
-    }
+    let marker = marker(trees, sled_last)?;
+    // Without a marker, batches were atomic in sled: its last event stands in for one.
+    let checkpointed = marker.unwrap_or(sled_last);
     let mut head = head_at(trees, checkpointed)?;
     let mut rebuilt = 0;
     for batch in batches {
@@ -142,11 +157,6 @@ pub(crate) fn recover(
             rebuilt += log.len() as u64;
         }
     }
-    if rebuilt == 0 && sled_last == checkpointed {
-        // Only records from before the last checkpoint (a clean stop): nothing to do.
-        wal.restart();
-        return Ok(0);
-    }
     if sled_last > head.position {
         let dropped = drop_after(trees, head.position, sled_last)?;
         tracing::warn!(
@@ -155,13 +165,13 @@ pub(crate) fn recover(
             "recovery took out events the database held past the write-ahead file; \
              none of them had been acknowledged"
         );
+    } else if rebuilt == 0 && marker.is_some() {
+        // Nothing past the marker (a clean stop): sled already holds everything durably.
+        wal.restart();
+        return Ok(0);
     }
-    trees
-        .meta
-        .insert(CHECKPOINTED, &head.position.to_be_bytes()[..])?;
-    trees.db.flush()?;
-    data_file.sync_data()?;
-    wal.restart();
+    // Also gives a new, imported or older folder its marker, which recovery trusts from now on.
+    checkpoint(trees, data_file, wal, head.position)?;
     Ok(rebuilt)
 }
 

@@ -74,8 +74,7 @@ pub(crate) struct WalBatch {
 impl Wal {
     /// Opens (or creates) the file and returns every complete record from its start: those
     /// written since the last checkpoint, possibly followed by some from before it (recovery
-    /// tells them apart by position). The next record goes at the start of the file; recovery
-    /// empties it first.
+    /// tells them apart by position). The next record goes at the start of the file.
     pub(crate) fn open(dir: &Path) -> Result<(Wal, Vec<WalBatch>), LedgerError> {
         let mut file = OpenOptions::new()
             .create(true)

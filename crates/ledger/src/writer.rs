@@ -29,7 +29,7 @@ use crate::ledger::{
     commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at,
     Appended, Durable, ExpectedVersion, Head, Trees,
 };
-use crate::recovery::CHECKPOINTED;
+use crate::recovery::checkpoint;
 use crate::wal::{Wal, CHECKPOINT_BYTES};
 
 /// Upper bound on events committed in one batch, so one write-ahead record stays small.
@@ -145,13 +145,12 @@ impl Writer {
         }
         let started = std::time::Instant::now();
         let wal_bytes = self.wal.len();
-        // Written before the flush, so it is durable exactly when what it describes is.
-        self.trees
-            .meta
-            .insert(CHECKPOINTED, &self.head.position.to_be_bytes()[..])?;
-        self.trees.db.flush()?;
-        self.data_file.sync_data()?;
-        self.wal.restart();
+        checkpoint(
+            &self.trees,
+            &self.data_file,
+            &mut self.wal,
+            self.head.position,
+        )?;
         // Appends wait while this runs: its length is what a mutation's worst latency shows.
         tracing::debug!(
             wal_bytes,
