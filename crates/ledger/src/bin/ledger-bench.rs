@@ -4,7 +4,8 @@
 //! without `--quick` for the full run (adds 1,000,000 events: disk size, peak RSS, replay).
 //! `--dir PATH` picks the folder (default: a temporary folder under the current directory, so
 //! the baseline and the ledger share a disk). It prints a table, then one JSON object as its last
-//! line. Figures are medians and percentiles of this run; compare them as ratios.
+//! line. Figures are medians and percentiles of this run; compare them as ratios. `--help` lists
+//! the options; an unknown one is refused (it used to start the full run).
 //!
 //! Slice mode, for `bench/run` (which interleaves it with PostgreSQL):
 //! `ledger-bench --writers 1,16,64 --seconds S --dir DIR [--raw] [--latencies PREFIX]`
@@ -24,6 +25,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use clap::{CommandFactory, Parser};
 use councilflow_ledger::{Config, Event, ExpectedVersion, Ledger, NewEvent};
 
 // glibc malloc spends more time than the ledger when a replay decodes a million events.
@@ -269,31 +271,51 @@ fn million_child(dir: &Path) {
     println!("{disk} {rss_fill} {replay_per_s} {}", peak_rss_bytes());
 }
 
+/// The command line. Without `--writers` or `--raw`, the standalone run (quick or full).
+#[derive(Parser)]
+#[command(
+    name = "ledger-bench",
+    about = "The ledger benchmark: durable appends against the disk's own fdatasync limit",
+    long_about = "The ledger benchmark: durable appends against the disk's own fdatasync limit.\n\n\
+        Without --writers or --raw: the standalone run (--quick: under a minute; full: adds \
+        1,000,000 events). With them: slice mode, for bench/run (see the module documentation)."
+)]
+struct Args {
+    /// The short standalone run (no 1M-event part).
+    #[arg(long)]
+    quick: bool,
+    /// The folder to work in (standalone: a scratch folder is made in it and removed; slice
+    /// mode: ledgers are kept in it as DIR/cf-w<N>). Standalone default: the current directory,
+    /// so the baseline and the ledger share a disk.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// Slice mode: run these writer counts, one slice each (comma-separated).
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    writers: Vec<usize>,
+    /// Slice mode: run the raw fdatasync loop first.
+    #[arg(long)]
+    raw: bool,
+    /// Slice mode, with --raw: pace the raw loop at this many syncs a second.
+    #[arg(long, value_name = "PER_SECOND", requires = "raw")]
+    rate: Option<f64>,
+    /// Slice mode: seconds per slice.
+    #[arg(long, value_name = "S", default_value_t = 3.0)]
+    seconds: f64,
+    /// Slice mode: append each call's latency in microseconds to PREFIX-<slice>.txt.
+    #[arg(long, value_name = "PREFIX")]
+    latencies: Option<String>,
+    /// Internal: the 1M-event part, run in a child process so its peak RSS is the ledger's.
+    #[arg(long, value_name = "DIR", hide = true)]
+    million_child: Option<PathBuf>,
+}
+
 /// One slice per measure, for a caller that interleaves them with other systems (`bench/run`).
-fn slice_mode(args: &[String]) {
-    let value = |flag: &str| {
-        args.iter()
-            .position(|a| a == flag)
-            .and_then(|i| args.get(i + 1))
-            .cloned()
-    };
-    let writers: Vec<usize> = value("--writers")
-        .map(|list| {
-            list.split(',')
-                .map(|w| w.trim().parse().expect("a writer count"))
-                .collect()
-        })
-        .unwrap_or_default();
-    let rate: Option<f64> = value("--rate").map(|r| r.parse().expect("--rate PER_SECOND"));
-    let seconds: f64 = value("--seconds")
-        .map(|s| s.parse().expect("--seconds N"))
-        .unwrap_or(3.0);
-    let dir = PathBuf::from(value("--dir").expect("--dir DIR"));
-    let prefix = value("--latencies");
-    std::fs::create_dir_all(&dir).expect("bench folder");
-    let duration = Duration::from_secs_f64(seconds);
+fn slice_mode(args: &Args, dir: &Path) {
+    let (rate, prefix) = (args.rate, &args.latencies);
+    std::fs::create_dir_all(dir).expect("bench folder");
+    let duration = Duration::from_secs_f64(args.seconds);
     let record = |name: &str, (latencies, elapsed): (Vec<Duration>, Duration)| {
-        if let Some(prefix) = &prefix {
+        if let Some(prefix) = prefix {
             let mut file = OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -317,7 +339,7 @@ fn slice_mode(args: &[String]) {
         })
     };
     let mut summary = json!({});
-    if args.iter().any(|a| a == "--raw") {
+    if args.raw {
         let mut raw_file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -325,9 +347,9 @@ fn slice_mode(args: &[String]) {
             .expect("create the raw fsync file");
         summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration, rate));
     }
-    if !writers.is_empty() {
+    if !args.writers.is_empty() {
         let runtime = runtime();
-        for &n in &writers {
+        for &n in &args.writers {
             let ledger = Ledger::open(Config::new(dir.join(format!("cf-w{n}")))).expect("open");
             summary[format!("w{n}")] =
                 record(&format!("w{n}"), appends(&runtime, &ledger, n, duration));
@@ -338,22 +360,25 @@ fn slice_mode(args: &[String]) {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("--million-child") {
-        million_child(Path::new(&args[1]));
+    let args = Args::parse();
+    if let Some(dir) = &args.million_child {
+        million_child(dir);
         return;
     }
-    if args.iter().any(|a| a == "--writers" || a == "--raw") {
-        slice_mode(&args);
+    if !args.writers.is_empty() || args.raw {
+        let Some(dir) = &args.dir else {
+            Args::command()
+                .error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "slice mode (--writers or --raw) needs --dir DIR",
+                )
+                .exit()
+        };
+        slice_mode(&args, dir);
         return;
     }
-    let quick = args.iter().any(|a| a == "--quick");
-    let base: PathBuf = args
-        .iter()
-        .position(|a| a == "--dir")
-        .and_then(|i| args.get(i + 1))
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let quick = args.quick;
+    let base = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
     std::fs::create_dir_all(&base).expect("bench folder");
     let tmp = Scratch(base.join(format!("ledger-bench-{}", std::process::id())));
     std::fs::create_dir_all(tmp.path()).expect("scratch folder");
