@@ -25,7 +25,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use clap::{CommandFactory, Parser};
+use clap::Parser;
 use councilflow_ledger::{Config, Event, ExpectedVersion, Ledger, NewEvent};
 
 // glibc malloc spends more time than the ledger when a replay decodes a million events.
@@ -271,15 +271,12 @@ fn million_child(dir: &Path) {
     println!("{disk} {rss_fill} {replay_per_s} {}", peak_rss_bytes());
 }
 
-/// The command line. Without `--writers` or `--raw`, the standalone run (quick or full).
+/// The ledger benchmark: durable appends against the disk's own fdatasync limit.
+///
+/// Without --writers or --raw: the standalone run (--quick: under a minute; full: adds 1,000,000
+/// events). With them: slice mode, for bench/run (see the module documentation).
 #[derive(Parser)]
-#[command(
-    name = "ledger-bench",
-    about = "The ledger benchmark: durable appends against the disk's own fdatasync limit",
-    long_about = "The ledger benchmark: durable appends against the disk's own fdatasync limit.\n\n\
-        Without --writers or --raw: the standalone run (--quick: under a minute; full: adds \
-        1,000,000 events). With them: slice mode, for bench/run (see the module documentation)."
-)]
+#[command(name = "ledger-bench")]
 struct Args {
     /// The short standalone run (no 1M-event part).
     #[arg(long)]
@@ -290,10 +287,10 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Slice mode: run these writer counts, one slice each (comma-separated).
-    #[arg(long, value_name = "N,N,...", value_delimiter = ',')]
+    #[arg(long, value_name = "N,N,...", value_delimiter = ',', requires = "dir")]
     writers: Vec<usize>,
     /// Slice mode: run the raw fdatasync loop first.
-    #[arg(long)]
+    #[arg(long, requires = "dir")]
     raw: bool,
     /// Slice mode, with --raw: pace the raw loop at this many syncs a second.
     #[arg(long, value_name = "PER_SECOND", requires = "raw")]
@@ -311,11 +308,10 @@ struct Args {
 
 /// One slice per measure, for a caller that interleaves them with other systems (`bench/run`).
 fn slice_mode(args: &Args, dir: &Path) {
-    let (rate, prefix) = (args.rate, &args.latencies);
     std::fs::create_dir_all(dir).expect("bench folder");
     let duration = Duration::from_secs_f64(args.seconds);
     let record = |name: &str, (latencies, elapsed): (Vec<Duration>, Duration)| {
-        if let Some(prefix) = prefix {
+        if let Some(prefix) = &args.latencies {
             let mut file = OpenOptions::new()
                 .create(true)
                 .append(true)
@@ -345,7 +341,7 @@ fn slice_mode(args: &Args, dir: &Path) {
             .append(true)
             .open(dir.join("raw-fsync.bin"))
             .expect("create the raw fsync file");
-        summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration, rate));
+        summary["raw"] = record("raw", raw_fsync(&mut raw_file, duration, args.rate));
     }
     if !args.writers.is_empty() {
         let runtime = runtime();
@@ -366,14 +362,8 @@ fn main() {
         return;
     }
     if !args.writers.is_empty() || args.raw {
-        let Some(dir) = &args.dir else {
-            Args::command()
-                .error(
-                    clap::error::ErrorKind::MissingRequiredArgument,
-                    "slice mode (--writers or --raw) needs --dir DIR",
-                )
-                .exit()
-        };
+        // Safe: clap refuses --writers or --raw without --dir (their `requires`).
+        let dir = args.dir.as_deref().expect("--dir, required in slice mode");
         slice_mode(&args, dir);
         return;
     }
