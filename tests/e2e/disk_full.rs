@@ -1,4 +1,4 @@
-//! A full disk: the data folder on a 16 MB tmpfs that a big file fills up. Mutations get a clear
+//! A full disk: the data folder on a 64 MB tmpfs that a big file fills up. Mutations get a clear
 //! error (not a hang, not a panic), reads keep working, nothing acknowledged is damaged, and writes
 //! resume once the space is freed. Needs root and `mount`; where mounting is not permitted the test
 //! says so and returns.
@@ -129,14 +129,15 @@ async fn on_a_full_disk_mutations_fail_clearly_reads_work_and_writes_resume_once
     let status = app.stop().await;
     assert!(status.success(), "a clean stop: {status}");
 
-    // The data folder moves onto a 16 MB tmpfs: mounted beside it, bind-mounted over it.
+    // The data folder moves onto a 64 MB tmpfs (sled's file alone takes one 16 MiB segment):
+    // mounted beside it, bind-mounted over it.
     let small = tempfile::Builder::new()
         .prefix("councilflow-small-disk-")
         .tempdir()
         .expect("a mount point");
     let mut mounts = Mounts(Vec::new());
     if let Err(e) = run(Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=16m", "tmpfs"])
+        .args(["-t", "tmpfs", "-o", "size=64m", "tmpfs"])
         .arg(small.path()))
     {
         eprintln!("SKIPPED: mounting a tmpfs is not permitted here, so the disk-full test cannot run: {e}");

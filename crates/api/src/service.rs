@@ -685,8 +685,10 @@ impl Service {
             .unwrap_or_else(|e| e.into_inner());
         let text = people_lines(self.read().projections.organisation());
         let path = self.inner.data.join(PEOPLE_FILE);
-        let tmp = self.inner.data.join(format!("{PEOPLE_FILE}.tmp"));
-        if let Err(e) = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)) {
+        let written = councilflow_ledger::durable::replace_file(&path, |out| {
+            std::io::Write::write_all(out, text.as_bytes())
+        });
+        if let Err(e) = written {
             tracing::warn!(error = %e, "could not write the people snapshot");
         }
     }

@@ -134,17 +134,7 @@ pub(crate) fn load(data: &Path, definitions: &str, ledger: &Ledger) -> Option<(S
 
 /// Writes `snapshot` atomically: a temporary file, synced, renamed over the old one.
 pub(crate) fn write(data: &Path, snapshot: &Snapshot) -> std::io::Result<()> {
-    let file = path(data);
-    let tmp = data.join(format!("{FILE}.tmp"));
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-    serde_json::to_writer(&mut out, snapshot)?;
-    let out = out.into_inner().map_err(|e| e.into_error())?;
-    out.sync_data()?;
-    drop(out);
-    std::fs::rename(&tmp, &file)?;
-    // Best effort: make the rename durable too. A lost rename only costs a longer replay.
-    if let Ok(dir) = std::fs::File::open(data) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    councilflow_ledger::durable::replace_file(&path(data), |out| {
+        serde_json::to_writer(out, snapshot).map_err(std::io::Error::from)
+    })
 }

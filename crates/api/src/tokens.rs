@@ -1,20 +1,19 @@
 //! Bearer tokens, stored hashed in `tokens.jsonl` beside the ledger.
 //!
 //! Why a file and not ledger events: `councilflow token` must work while the server holds the data
-//! folder's sled lock. The file is append-only (`issue` and `revoke` lines, each one `write` of a
-//! short line with `O_APPEND`, then `fsync`), so the CLI and the server can both use it, and the
+//! folder's lock. The file is append-only (`issue` and `revoke` lines, each one `write` of a
+//! short line with `O_APPEND`, then `fdatasync`), so the CLI and the server can both use it, and the
 //! server re-reads it whenever its size or modification time changes — a revocation takes effect
 //! on the next request. Only SHA-256 digests of tokens are stored: the file leaks no credential.
 
 use std::collections::HashMap;
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use councilflow_governance::PersonId;
+use councilflow_ledger::durable;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -111,17 +110,12 @@ impl TokenStore {
         })
     }
 
+    /// One short line, appended whole and synced (the file is created readable by its owner
+    /// only): appends from the CLI and the server never interleave, and a power cut that tears
+    /// an unsynced line cannot take the next one with it (see `durable::append_line`).
     fn append(&self, line: &Line) -> std::io::Result<()> {
-        let mut text = serde_json::to_string(line).map_err(std::io::Error::other)?;
-        text.push('\n');
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&self.path)?;
-        // One write of one short line: appends from the CLI and the server never interleave.
-        file.write_all(text.as_bytes())?;
-        file.sync_data()
+        let text = serde_json::to_string(line).map_err(std::io::Error::other)?;
+        durable::append_line(&self.path, &text, 0o600)
     }
 }
 
@@ -130,7 +124,7 @@ fn read(path: &Path) -> HashMap<String, PersonId> {
         return HashMap::new();
     };
     let mut by_hash = HashMap::new();
-    for line in text.lines() {
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
         // A line cut short by a crash mid-append is skipped, not fatal: it never issued anything.
         match serde_json::from_str::<Line>(line) {
             Ok(Line::Issue { hash, person, .. }) => {

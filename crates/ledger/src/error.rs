@@ -38,6 +38,19 @@ pub enum LedgerError {
     #[error("line {line}: {reason}")]
     BadExport { line: u64, reason: String },
 
+    /// Another process holds the data folder (a running server, or a tool).
+    #[error(
+        "the data folder {0} is in use by another councilflow process \
+         (stop the server or point at another --data folder)"
+    )]
+    InUse(String),
+
+    /// Opening would mean trusting less evidence than the ledger promised to keep: the
+    /// write-ahead file is missing, shorter than recorded, or damaged before intact records.
+    /// The message names the file and what the operator can do; nothing was changed.
+    #[error("the ledger was not opened: {0}")]
+    Unproven(String),
+
     /// The ledger was shut down.
     #[error("the ledger is shut down")]
     Closed,

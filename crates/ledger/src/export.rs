@@ -22,7 +22,9 @@ use crate::ledger::{
     commit_batch, encode_idempotency, last_event, stream_key, Config, Ledger, Trees,
     IMPORT_IN_PROGRESS,
 };
+use crate::lock::DataLock;
 use crate::verify::{ChainCheck, VerifyReport};
+use crate::wal::Wal;
 
 const FORMAT: &str = "councilflow-ledger-export";
 const FORMAT_VERSION: u32 = 1;
@@ -125,6 +127,8 @@ impl Ledger {
                 path.display()
             )));
         }
+        crate::durable::create_dir_all(path)?;
+        let _lock = DataLock::acquire(path)?;
         let trees = Trees::open(&config)?;
         trees.meta.insert(IMPORT_IN_PROGRESS, &[])?;
         trees.db.flush()?;
@@ -158,11 +162,15 @@ impl Ledger {
         })?;
         commit_batch(&trees, &log, &streams, &keys)?;
         trees.db.flush()?;
-        std::fs::File::open(path.join("db"))?.sync_data()?;
+        trees.data_file.sync_data()?;
+        // An empty write-ahead file: a folder whose database holds events and that has none is
+        // one whose file went missing, which opening refuses.
+        drop(Wal::open(path)?);
+        crate::durable::sync_dir(path)?;
         // Only now is the folder complete; removing the marker is the import's commit point.
         trees.meta.remove(IMPORT_IN_PROGRESS)?;
         trees.db.flush()?;
-        std::fs::File::open(path.join("db"))?.sync_data()?;
+        trees.data_file.sync_data()?;
         debug_assert_eq!(
             last_event(&trees.log)?.map(|e| e.position).unwrap_or(0),
             report.events

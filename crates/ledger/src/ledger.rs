@@ -11,20 +11,24 @@
 //! is written to the trees entry by entry; the durable head keeps an unacknowledged or half-applied
 //! batch from reaching a projection, an integrator or a subscriber.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{mpsc, Arc, RwLock};
+use std::sync::{mpsc, Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 
 use sled::{IVec, Tree};
 use tokio::sync::{oneshot, watch};
 
+use crate::durable;
 use crate::error::LedgerError;
 use crate::event::{check_name, Event, Hash, NewEvent, GENESIS};
+use crate::layout::{self, Found};
+use crate::lock::DataLock;
 use crate::recovery::recover;
-use crate::wal::Wal;
+use crate::upgrade;
 use crate::writer::{self, Request};
 
 /// Largest number of events one `append` call may carry.
@@ -38,6 +42,11 @@ pub struct Config {
     /// sled's page cache, in bytes. sled's own default is 1 GiB, far more than a council server
     /// needs; the log is read mostly sequentially and projections live in memory elsewhere.
     pub cache_capacity_bytes: u64,
+    /// Open even when the write-ahead file is missing, shorter than the last checkpoint recorded,
+    /// or damaged before intact records, setting aside (not deleting) every event it does not
+    /// prove. Off by default: the ledger then refuses to open and says why. An operator turns it
+    /// on, knowingly, with `councilflow recover --accept-loss`.
+    pub accept_wal_damage: bool,
 }
 
 impl Config {
@@ -45,6 +54,7 @@ impl Config {
         Config {
             path: path.into(),
             cache_capacity_bytes: 64 * 1024 * 1024,
+            accept_wal_damage: false,
         }
     }
 }
@@ -88,56 +98,65 @@ pub(crate) struct Trees {
     pub(crate) streams: Tree,
     pub(crate) idempotency: Tree,
     pub(crate) meta: Tree,
+    /// Events recovery took out of the chain because the write-ahead file does not prove them
+    /// (see `recovery.rs`): recovery time (µs) ‖ position -> stored event.
+    pub(crate) set_aside: Tree,
+    /// sled's folder.
+    pub(crate) dir: PathBuf,
+    /// sled's `db` file, opened a second time so a checkpoint can call a real `fdatasync` after
+    /// sled's own flush (which only uses `sync_file_range` on Linux and so leaves the data in the
+    /// device's write cache; sled issue #1452).
+    pub(crate) data_file: File,
+    /// sled's other files already synced (see [`layout::sync_files`]).
+    pub(crate) synced: Mutex<HashSet<OsString>>,
+    /// Fails the next checkpoint's sync, once, for the tests of what a failed sync does.
+    #[cfg(test)]
+    pub(crate) fail_next_checkpoint: AtomicBool,
 }
 
-/// How often [`Trees::open`] tries again for a lock held a moment too long (20 ms apart).
-const LOCK_RETRIES: usize = 50;
-
 impl Trees {
+    /// Opens the data folder's database, making the folder and an empty database first if it
+    /// has none. A 0.1 folder is refused here: [`Ledger::open`] upgrades it.
     pub(crate) fn open(config: &Config) -> Result<Trees, LedgerError> {
-        std::fs::create_dir_all(&config.path)?;
-        let open = || {
-            sled::Config::new()
-                .path(&config.path)
-                .cache_capacity(config.cache_capacity_bytes)
-                // Durability comes from the write-ahead file; sled's own file is made durable at
-                // checkpoints. sled's periodic flusher would only add device syncs that compete
-                // with the write-ahead fdatasync every acknowledgement waits on.
-                .flush_every_ms(None)
-                .open()
-        };
-        // sled wraps the flock failure in an io::Error of its own making; its text is the only
-        // stable marker.
-        let locked = |e: &sled::Error| matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"));
-        let mut attempt = open();
-        // A ledger just shut down in this same process (a tool, a test) can hold sled's lock a
-        // moment longer, until sled's background writes let go of the file: wait up to a second
-        // before calling the folder taken.
-        for _ in 0..LOCK_RETRIES {
-            match &attempt {
-                Err(e) if locked(e) => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                    attempt = open();
-                }
-                _ => break,
+        durable::create_dir_all(&config.path)?;
+        match layout::inspect(&config.path)? {
+            Found::Fresh => layout::create(&config.path, config.cache_capacity_bytes)?,
+            Found::Current => {}
+            Found::Legacy => {
+                return Err(LedgerError::Storage(format!(
+                    "{} holds a councilflow 0.1 database, which opening the ledger upgrades",
+                    config.path.display()
+                )))
             }
         }
-        let db = attempt.map_err(|e| {
-            if locked(&e) {
-                LedgerError::Storage(format!(
-                    "the data folder {} is in use by another councilflow process \
-                     (stop the server or point at another --data folder)",
-                    config.path.display()
-                ))
-            } else {
-                e.into()
-            }
-        })?;
+        Trees::open_at(
+            &config.path.join(layout::SLED_DIR),
+            layout::SEGMENT_BYTES,
+            config.cache_capacity_bytes,
+        )
+    }
+
+    /// Opens sled in `dir` and makes its `conf` and snapshot files durable before anything is
+    /// written through it.
+    pub(crate) fn open_at(
+        dir: &Path,
+        segment_bytes: usize,
+        cache_capacity_bytes: u64,
+    ) -> Result<Trees, LedgerError> {
+        let db = layout::open_sled(dir, segment_bytes, cache_capacity_bytes)?;
+        let mut synced = HashSet::new();
+        layout::sync_files(dir, &mut synced)?;
         Ok(Trees {
             log: db.open_tree("log")?,
             streams: db.open_tree("streams")?,
             idempotency: db.open_tree("idempotency")?,
             meta: db.open_tree("meta")?,
+            set_aside: db.open_tree("set-aside")?,
+            data_file: File::open(dir.join("db"))?,
+            dir: dir.to_owned(),
+            synced: Mutex::new(synced),
+            #[cfg(test)]
+            fail_next_checkpoint: AtomicBool::new(false),
             db,
         })
     }
@@ -197,6 +216,8 @@ struct Inner {
     durable: Arc<Durable>,
     /// Events rebuilt from the write-ahead file at open.
     recovered: u64,
+    /// The data folder's lock, released last (after the writer has let go of everything).
+    _lock: DataLock,
 }
 
 /// The durable head, shared with the writer, which advances it after each fdatasync.
@@ -208,8 +229,15 @@ pub(crate) struct Durable {
 }
 
 impl Ledger {
-    /// Opens (or creates) the ledger in `config.path` and starts its writer thread.
+    /// Opens (or creates) the ledger in `config.path` and starts its writer thread: takes the
+    /// folder's lock, upgrades a 0.1 folder, and recovers what a crash left in the write-ahead
+    /// file (see `recovery.rs` for when it refuses instead).
     pub fn open(config: Config) -> Result<Ledger, LedgerError> {
+        durable::create_dir_all(&config.path)?;
+        let lock = DataLock::acquire(&config.path)?;
+        if layout::inspect(&config.path)? == Found::Legacy {
+            upgrade::upgrade(&config)?;
+        }
         let trees = Trees::open(&config)?;
         if trees.meta.get(IMPORT_IN_PROGRESS)?.is_some() {
             return Err(LedgerError::Storage(format!(
@@ -217,16 +245,7 @@ impl Ledger {
                 config.path.display()
             )));
         }
-        // sled keeps the whole log in one file named `db`; a second handle on it lets a
-        // checkpoint call a real fdatasync after sled's own flush (which only uses
-        // sync_file_range on Linux and so leaves the data in the device's write cache; sled
-        // issue #1452).
-        let data_file = File::open(config.path.join("db"))?;
-        let (mut wal, batches) = Wal::open(&config.path)?;
-        // Make the files' directory entries durable too, once, so a crash right after creating a
-        // new data folder cannot lose the file names.
-        File::open(&config.path)?.sync_all()?;
-        let recovered = recover(&trees, &data_file, &mut wal, batches)?;
+        let (wal, recovered) = recover(&trees, &config.path, config.accept_wal_damage)?;
         if recovered > 0 {
             tracing::info!(
                 events = recovered,
@@ -265,7 +284,6 @@ impl Ledger {
         let (tx, rx) = mpsc::channel();
         let writer = writer::spawn(
             trees.clone(),
-            data_file,
             wal,
             durable.clone(),
             head,
@@ -280,6 +298,7 @@ impl Ledger {
                 writer: std::sync::Mutex::new(Some(writer)),
                 durable,
                 recovered,
+                _lock: lock,
             }),
         })
     }
@@ -359,8 +378,9 @@ impl Ledger {
         Ok(rx)
     }
 
-    /// How many events opening this ledger rebuilt from the write-ahead file: those written since
-    /// the last checkpoint, when the process before did not stop cleanly (0 after a clean stop).
+    /// How many events opening this ledger re-applied from the write-ahead file: those written
+    /// since the last successful checkpoint, when the process before did not stop cleanly (0
+    /// after a clean stop).
     pub fn recovered_at_open(&self) -> u64 {
         self.inner.recovered
     }

@@ -12,14 +12,19 @@
 //! - [`Ledger::verify`] re-walks the chain; [`Ledger::export`] / [`Ledger::import`] move the log
 //!   through newline-delimited JSON that [`verify_export`] can check on its own.
 //!
-//! There is no update and no delete: nothing in this crate rewrites a stored event. (Recovery
-//! takes out only events that never became durable, so were never acknowledged or read.)
+//! There is no update and no delete: nothing in this crate rewrites or removes a stored event.
+//! (Recovery moves events sled holds that the write-ahead file does not prove out of the chain,
+//! into a tree of their own that `verify` reports: see `recovery.rs`.)
 
+pub mod durable;
 mod error;
 mod event;
 mod export;
+mod layout;
 mod ledger;
+mod lock;
 mod recovery;
+mod upgrade;
 mod verify;
 mod wal;
 mod writer;
@@ -46,7 +51,13 @@ pub mod fuzzing {
 pub use error::LedgerError;
 pub use event::{Event, Hash, NewEvent, GENESIS, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};
 pub use export::{verify_export, verify_export_file};
+/// sled's segment size in the ledger's database, for tools that open it directly.
+#[doc(hidden)]
+pub use layout::SEGMENT_BYTES as SLED_SEGMENT_BYTES;
+pub use layout::{holds_ledger, SLED_DIR};
 pub use ledger::{
     Appended, Config, ExpectedVersion, Head, Ledger, Page, Subscription, MAX_EVENTS_PER_APPEND,
 };
-pub use verify::VerifyReport;
+pub use lock::{DataLock, LOCK_FILE};
+pub use verify::{SetAside, VerifyReport};
+pub use wal::FILE as WAL_FILE;

@@ -1,4 +1,5 @@
-//! Recovery at open: bringing sled back in line with the write-ahead file after a crash.
+//! Recovery at open: bringing sled back in line with the write-ahead file after a crash or a
+//! power cut.
 //!
 //! sled's own file is durable up to the last checkpoint, whose head position the `meta` tree
 //! records under [`CHECKPOINTED`]. Everything after it is in the write-ahead file, and sled may
@@ -9,44 +10,71 @@
 //! The file is reused from its start after each checkpoint, not emptied (see `wal.rs`), so the
 //! records since the last checkpoint may be followed by older ones. Those hold positions up to
 //! the marker, all of which sled already holds durably: recovery passes over them.
+//!
+//! Recovery never deletes an event. It refuses to open (changing nothing) when the file cannot
+//! be the evidence it should be: missing while the database holds events, shorter than the last
+//! checkpoint recorded, or damaged before intact records of later positions (an acknowledged
+//! write may be in the damaged part). Events sled holds past the last one the file proves were
+//! never acknowledged (their record never reached its `fdatasync`), but they are *set aside*,
+//! not removed: moved out of the chain to the `set-aside` tree, where `verify` reports them. An
+//! operator who accepts a loss opens with [`Config::accept_wal_damage`](crate::Config): what the
+//! file does not prove is then set aside the same way.
 
-use std::fs::File;
+use std::path::Path;
 
 use sled::IVec;
 
+use crate::durable::sync_dir;
 use crate::error::LedgerError;
 use crate::event::{Event, GENESIS};
+use crate::layout;
 use crate::ledger::{
     commit_batch, decode_idempotency, encode_idempotency, last_event, stream_key, u64_at, Head,
     Trees,
 };
-use crate::wal::{Wal, WalBatch};
+use crate::wal::{Scan, Wal, FILE as WAL_FILE};
 
 /// `meta` key: the position up to which sled's own file was last made durable, written just before
 /// each checkpoint's flush so it becomes durable with what it describes. Batches are applied to
 /// sled tree by tree, not atomically (see [`commit_batch`]), so after a crash sled may hold part
 /// of a batch past this point: recovery rebuilds everything past it from the write-ahead file.
-const CHECKPOINTED: &[u8] = b"checkpointed";
+pub(crate) const CHECKPOINTED: &[u8] = b"checkpointed";
+
+/// `meta` key: the write-ahead file's length at the last checkpoint. The file never shrinks, so
+/// an open that finds it shorter knows it was cut back or replaced.
+const WAL_LENGTH: &[u8] = b"wal-length";
 
 /// A checkpoint: records `position` (the head, every batch up to it applied to sled) as
-/// checkpointed, makes sled's own file durable, and starts the write-ahead file again. The
+/// checkpointed, makes sled's own files durable, and starts the write-ahead file again. The
 /// writer runs this every few MiB and at shutdown; recovery runs it after rebuilding.
-pub(crate) fn checkpoint(
-    trees: &Trees,
-    data_file: &File,
-    wal: &mut Wal,
-    position: u64,
-) -> Result<(), LedgerError> {
-    // Written before the flush, so it is durable exactly when what it describes is.
+///
+/// An error leaves the write-ahead file as it was; the caller must then stop taking writes until
+/// a restart (see `writer.rs`): after a failed `fsync` the kernel may have dropped the pages it
+/// could not write, and a later `fsync` can report success for data that never reached the disk.
+pub(crate) fn checkpoint(trees: &Trees, wal: &mut Wal, position: u64) -> Result<(), LedgerError> {
+    // Written before the flush, so they are durable exactly when what they describe is.
     trees
         .meta
         .insert(CHECKPOINTED, &position.to_be_bytes()[..])?;
+    trees
+        .meta
+        .insert(WAL_LENGTH, &wal.allocated().to_be_bytes()[..])?;
     // sled's flush ends in `sync_file_range`, which leaves the data in the device's write
     // cache (sled issue #1452): the `fdatasync` of its file is what makes it durable.
     trees.db.flush()?;
-    data_file.sync_data()?;
-    wal.restart();
-    Ok(())
+    #[cfg(test)]
+    if trees
+        .fail_next_checkpoint
+        .swap(false, std::sync::atomic::Ordering::SeqCst)
+    {
+        return Err(LedgerError::Storage("fdatasync failed (injected)".into()));
+    }
+    trees.data_file.sync_data()?;
+    // sled never writes blobs with the segment size the ledger gives it (layout.rs), but a
+    // database it did write them to (0.1's, during its upgrade) needs them durable too.
+    let mut synced = trees.synced.lock().unwrap_or_else(|e| e.into_inner());
+    layout::sync_files(&trees.dir, &mut synced)?;
+    wal.restart()
 }
 
 /// The checkpoint marker, if the folder has one (checked against sled's last position). A
@@ -88,40 +116,177 @@ fn head_at(trees: &Trees, position: u64) -> Result<Head, LedgerError> {
     })
 }
 
-/// Brings sled back in line with the write-ahead file after a crash, then checkpoints.
+/// A write-ahead record with its events decoded.
+struct Decoded {
+    offset: u64,
+    events: Vec<(Event, Vec<u8>)>,
+    keys: Vec<(Vec<u8>, u64, u32)>,
+}
+
+impl Decoded {
+    fn first(&self) -> u64 {
+        self.events.first().map_or(0, |(e, _)| e.position)
+    }
+
+    fn last(&self) -> u64 {
+        self.events.last().map_or(0, |(e, _)| e.position)
+    }
+}
+
+/// Splits the file's records into the *current generation*, the records written since the last
+/// successful checkpoint (a run from the start of the file, each record's positions following
+/// the one before), and the rest: records left from earlier generations, or found past a
+/// damaged one.
+fn generation(scan: Scan) -> Result<(Vec<Decoded>, Vec<Decoded>), LedgerError> {
+    let (mut current, mut rest): (Vec<Decoded>, Vec<Decoded>) = (Vec::new(), Vec::new());
+    for record in scan.records {
+        let mut events = Vec::with_capacity(record.batch.events.len());
+        for stored in record.batch.events {
+            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
+                position: 0,
+                reason: format!(
+                    "{WAL_FILE}: the record at byte {} has an unreadable event: {reason}",
+                    record.offset
+                ),
+            })?;
+            events.push((event, stored));
+        }
+        let decoded = Decoded {
+            offset: record.offset,
+            events,
+            keys: record.batch.keys,
+        };
+        let follows = match current.last() {
+            None => decoded.offset == 0,
+            Some(before) => decoded.offset < scan.end && decoded.first() == before.last() + 1,
+        };
+        if follows && rest.is_empty() && !decoded.events.is_empty() {
+            current.push(decoded);
+        } else {
+            rest.push(decoded);
+        }
+    }
+    Ok((current, rest))
+}
+
+/// Why the write-ahead file cannot be trusted to hold everything since the last checkpoint, in
+/// words naming the file; empty when it can. `proven` is the last position the current
+/// generation or the checkpoint proves.
+fn doubts(
+    trees: &Trees,
+    scan: (bool, u64, u64),
+    rest: &[Decoded],
+    sled_last: u64,
+    checkpointed: u64,
+    proven: u64,
+) -> Vec<String> {
+    let (existed, len, end) = scan;
+    let mut doubts = Vec::new();
+    if !existed && sled_last > 0 {
+        doubts.push(format!(
+            "{WAL_FILE} is missing, but the database holds {sled_last} events and the file \
+             holds every acknowledged write since position {checkpointed}"
+        ));
+    }
+    let recorded = trees
+        .meta
+        .get(WAL_LENGTH)
+        .ok()
+        .flatten()
+        .and_then(|v| u64_at(&v, 0));
+    if let Some(recorded) = recorded.filter(|&r| existed && len < r) {
+        doubts.push(format!(
+            "{WAL_FILE} is {len} bytes, but the last checkpoint recorded it at {recorded}: it \
+             was cut back or replaced"
+        ));
+    }
+    if let Some(record) = rest.iter().find(|r| r.last() > proven) {
+        doubts.push(if record.offset >= end {
+            format!(
+                "{WAL_FILE} has a damaged record at byte {end}, followed by an intact record (at \
+                 byte {}) of position {}, past the last checkpoint: an acknowledged write may be \
+                 in the damaged part",
+                record.offset,
+                record.last()
+            )
+        } else {
+            format!(
+                "{WAL_FILE} has a record (at byte {}) of position {} that does not follow \
+                 position {proven}: the records between them are missing",
+                record.offset,
+                record.first()
+            )
+        });
+    }
+    doubts
+}
+
+/// Brings sled back in line with the write-ahead file after a crash, then checkpoints; returns
+/// the write-ahead file, opened (or created) for the writer, and how many events it re-applied.
 ///
-/// Everything sled holds up to the checkpoint marker is durable and stands. Past it, the
-/// write-ahead file is the record: each of its events is checked to chain on, and its log,
-/// stream-index and idempotency entries are written again (the same bytes, so a part that sled
-/// already holds is simply rewritten). Whatever sled holds past the file's last event never
-/// reached the file's `fdatasync`, so was never acknowledged, and is taken out. Returns how many
-/// events it rebuilt from the file.
+/// The file's current generation (the records since the last successful checkpoint, see
+/// [`generation`]) is re-applied whatever the checkpoint marker says: each event must chain on
+/// from the event before the generation, which sled holds durably, and must equal what sled
+/// holds at its position, if anything; its log, stream-index and idempotency entries are
+/// written again (the same bytes). Re-applying even what the marker says is checkpointed is
+/// what makes a failed checkpoint safe: after a failed `fsync` the marker may sit in the page
+/// cache while the disk has older data, and rewriting the pages is the only way to get them to
+/// the disk. Whatever sled holds past the last event proven (by the generation or the marker)
+/// never reached the file's `fdatasync`, so was never acknowledged: it is set aside (see the
+/// module's documentation).
 pub(crate) fn recover(
     trees: &Trees,
-    data_file: &File,
-    wal: &mut Wal,
-    batches: Vec<WalBatch>,
-) -> Result<u64, LedgerError> {
+    dir: &Path,
+    accept_wal_damage: bool,
+) -> Result<(Wal, u64), LedgerError> {
+    let scan = Wal::scan(dir)?;
+    let facts = (scan.existed, scan.len, scan.end);
     let sled_last = last_event(&trees.log)?.map_or(0, |e| e.position);
     let marker = marker(trees, sled_last)?;
     // Without a marker, batches were atomic in sled: its last event stands in for one.
     let checkpointed = marker.unwrap_or(sled_last);
-    let mut head = head_at(trees, checkpointed)?;
-    let mut rebuilt = 0;
-    for batch in batches {
+    let (current, rest) = generation(scan)?;
+    let proven = current.last().map_or(0, Decoded::last).max(checkpointed);
+    let doubts = doubts(trees, facts, &rest, sled_last, checkpointed, proven);
+    if !doubts.is_empty() {
+        let what = doubts.join("; ");
+        if !accept_wal_damage {
+            return Err(LedgerError::Unproven(format!(
+                "{what}. Nothing was changed. Put back the {WAL_FILE} that belongs with this \
+                 folder (restore the whole folder from a backup taken while councilflow was \
+                 stopped) and start again; or, to accept losing the writes the file no longer \
+                 proves, run `councilflow recover --accept-loss`: the events the database holds \
+                 past position {checkpointed} that the file does not prove are then set aside \
+                 (not deleted), and `councilflow verify` lists them"
+            )));
+        }
+        tracing::warn!(
+            doubts = %what,
+            "opening with --accept-loss: what the write-ahead file does not prove is set aside"
+        );
+    }
+    let mut wal = Wal::open(dir)?;
+    if !facts.0 {
+        sync_dir(dir)?;
+    }
+
+    let base = current.first().map_or(checkpointed, |r| r.first() - 1);
+    if base > checkpointed {
+        return Err(LedgerError::Corrupt {
+            position: base + 1,
+            reason: format!(
+                "{WAL_FILE} starts at position {} but the database is checkpointed only to \
+                 {checkpointed}: the events between are in neither",
+                base + 1
+            ),
+        });
+    }
+    let mut head = head_at(trees, base)?;
+    let mut reapplied = 0;
+    for record in current {
         let (mut log, mut streams, mut keys) = (Vec::new(), Vec::new(), Vec::new());
-        for stored in batch.events {
-            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
-                position: head.position + 1,
-                reason: format!("in the write-ahead file: {reason}"),
-            })?;
+        for (event, stored) in record.events {
             let position = event.position;
-            if position <= checkpointed {
-                // A record from before the last checkpoint, which the file keeps until it is
-                // overwritten: sled's own file holds it durably, and `verify` checks it there.
-                continue;
-            }
-            let held = trees.log.get(position.to_be_bytes())?;
             if position != head.position + 1
                 || event.prev_hash != head.hash
                 || event.computed_hash() != event.hash
@@ -131,6 +296,7 @@ pub(crate) fn recover(
                     reason: "the write-ahead file does not chain onto the database".into(),
                 });
             }
+            let held = trees.log.get(position.to_be_bytes())?;
             if held.is_some_and(|held| held != stored[..]) {
                 return Err(LedgerError::Corrupt {
                     position,
@@ -147,48 +313,83 @@ pub(crate) fn recover(
                 hash: event.hash,
             };
         }
-        for (key, first, count) in batch.keys {
-            if first > checkpointed {
-                keys.push((IVec::from(key), encode_idempotency(first, count)));
-            }
+        for (key, first, count) in record.keys {
+            keys.push((IVec::from(key), encode_idempotency(first, count)));
         }
-        if !log.is_empty() {
-            commit_batch(trees, &log, &streams, &keys)?;
-            rebuilt += log.len() as u64;
-        }
+        commit_batch(trees, &log, &streams, &keys)?;
+        reapplied += log.len() as u64;
     }
-    if sled_last > head.position {
-        let dropped = drop_after(trees, head.position, sled_last)?;
+    if head.position < checkpointed {
+        head = head_at(trees, checkpointed)?;
+    }
+    // With --accept-loss, intact records past a damaged one cannot join the chain (what came
+    // between is gone) but are evidence: kept with what sled holds past the head.
+    let stranded: Vec<Vec<u8>> = if accept_wal_damage {
+        rest.into_iter()
+            .flat_map(|record| record.events)
+            .filter(|(event, _)| event.position > head.position)
+            .map(|(_, stored)| stored)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    if sled_last > head.position || !stranded.is_empty() {
+        let set_aside = set_aside(trees, head.position, sled_last, stranded)?;
         tracing::warn!(
-            dropped,
+            set_aside,
             kept = head.position,
-            "recovery took out events the database held past the write-ahead file; \
-             none of them had been acknowledged"
+            "recovery set aside events the write-ahead file does not prove: they are no longer \
+             part of the log, and `councilflow verify` lists them"
         );
-    } else if rebuilt == 0 && marker.is_some() {
-        // Nothing past the marker (a clean stop): sled already holds everything durably.
-        wal.restart();
-        return Ok(0);
+    } else if reapplied == 0 && marker.is_some() {
+        // No current generation (a clean stop): sled already holds everything durably.
+        return Ok((wal, 0));
     }
     // Also gives a new, imported or older folder its marker, which recovery trusts from now on.
-    checkpoint(trees, data_file, wal, head.position)?;
-    Ok(rebuilt)
+    checkpoint(trees, &mut wal, head.position)?;
+    Ok((wal, reapplied))
 }
 
-/// Takes out events `after + 1 ..= last` with their index and idempotency entries; returns how
-/// many were there. Only recovery calls this, for events that never became durable in the
-/// write-ahead file.
-fn drop_after(trees: &Trees, after: u64, last: u64) -> Result<u64, LedgerError> {
-    let mut dropped = 0;
+/// Moves events `after + 1 ..= last` out of the log into the `set-aside` tree (with `stranded`,
+/// events only the write-ahead file held), and takes out their stream-index and idempotency
+/// entries, which would otherwise point into the chain at events it no longer has. Returns how
+/// many events were set aside. Keys in `set-aside` are the recovery's time (microseconds, so
+/// two recoveries never collide) and the position.
+fn set_aside(
+    trees: &Trees,
+    after: u64,
+    last: u64,
+    stranded: Vec<Vec<u8>>,
+) -> Result<u64, LedgerError> {
+    let stamp = chrono::Utc::now().timestamp_micros().max(0) as u64;
+    let key = |position: u64| {
+        let mut key = stamp.to_be_bytes().to_vec();
+        key.extend_from_slice(&position.to_be_bytes());
+        key
+    };
+    let mut count = 0;
     for position in after + 1..=last {
-        if let Some(stored) = trees.log.remove(position.to_be_bytes())? {
+        if let Some(stored) = trees.log.get(position.to_be_bytes())? {
+            trees.set_aside.insert(key(position), stored.clone())?;
             if let Ok(event) = Event::decode_stored(&stored) {
                 trees
                     .streams
                     .remove(stream_key(&event.stream, event.version))?;
             }
-            dropped += 1;
+            count += 1;
         }
+    }
+    for stored in stranded {
+        let position = Event::decode_stored(&stored).map_or(0, |e| e.position);
+        if trees.set_aside.insert(key(position), stored)?.is_none() {
+            count += 1;
+        }
+    }
+    // The set-aside copies are made durable before the originals leave the log.
+    trees.db.flush()?;
+    trees.data_file.sync_data()?;
+    for position in after + 1..=last {
+        trees.log.remove(position.to_be_bytes())?;
     }
     for item in trees.idempotency.iter() {
         let (key, value) = item?;
@@ -196,7 +397,7 @@ fn drop_after(trees: &Trees, after: u64, last: u64) -> Result<u64, LedgerError> 
             trees.idempotency.remove(key)?;
         }
     }
-    Ok(dropped)
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -211,6 +412,7 @@ mod tests {
     use super::*;
     use crate::event::NewEvent;
     use crate::ledger::{Config, ExpectedVersion, Ledger};
+    use crate::wal::FILE as WAL_FILE;
 
     type Entry = (IVec, IVec);
 
@@ -272,7 +474,7 @@ mod tests {
         /// Events in the write-ahead file, one record each, with their keys.
         wal: &'a [Event],
         /// Records after those, left from before the checkpoint (the file is reused, not
-        /// emptied).
+        /// emptied). Without `wal`, the first one's header is zeroed, as a checkpoint leaves it.
         stale: &'a [Event],
     }
 
@@ -300,11 +502,15 @@ mod tests {
         commit_batch(&trees, &log, &index, &[]).unwrap();
         trees.db.flush().unwrap();
         drop(trees);
-        let (mut wal, _) = Wal::open(dir).unwrap();
+        let mut wal = Wal::open(dir).unwrap();
         for e in c.wal.iter().chain(c.stale) {
             assert!(wal.write(&[log_entry(e)], &[key_entry(e)]).is_ok());
         }
         wal.sync().unwrap();
+        if c.wal.is_empty() {
+            // As the checkpoint that followed them left the file.
+            wal.restart().unwrap();
+        }
         folder
     }
 
@@ -348,7 +554,7 @@ mod tests {
     }
 
     #[test]
-    fn events_sled_holds_past_the_write_ahead_file_are_taken_out() {
+    fn events_sled_holds_past_the_write_ahead_file_are_set_aside_not_deleted() {
         // Given sled holding events 4 and 5 (partly) while only event 4 reached the file,
         let events = five_events();
         let dir = crash(Crash {
@@ -358,10 +564,14 @@ mod tests {
             wal: &events[3..4],
             ..Crash::default()
         });
-        // when the ledger opens, then event 5 is gone, index and all,
+        // when the ledger opens, then event 5 has left the chain, index and all,
         let ledger = open_and_check(dir.path(), &events[..4], 1);
         assert_eq!(ledger.idempotent_result("key-5").unwrap(), None);
         assert_eq!(ledger.stream_version(&events[4].stream).unwrap(), 2);
+        // but is kept, byte for byte, where verify reports it,
+        let report = ledger.verify().unwrap();
+        assert_eq!(report.set_aside.len(), 1);
+        assert_eq!(report.set_aside[0].event, events[4]);
         // and the next append takes position 5, chained onto event 4.
         let next = ledger
             .append_blocking(
@@ -373,6 +583,174 @@ mod tests {
             .unwrap();
         assert_eq!(next.events[0].position, 5);
         assert_eq!(next.events[0].prev_hash, events[3].hash);
+        assert_eq!(ledger.set_aside().unwrap().len(), 1);
+    }
+
+    /// What opening `dir` says when it refuses, checking that it changed nothing.
+    fn refusal(dir: &Path) -> String {
+        let before = contents(dir);
+        let message = match Ledger::open(Config::new(dir)) {
+            Err(LedgerError::Unproven(message)) => message,
+            other => panic!("expected a refusal, got {:?}", other.map(|_| ())),
+        };
+        assert!(contents(dir) == before, "a refused open changed the folder");
+        message
+    }
+
+    /// Files with their digests, and every (tree, key, value) of the database.
+    type Contents = (Vec<(String, [u8; 32])>, Vec<(IVec, IVec, IVec)>);
+
+    /// What a folder holds: the SHA-256 of every file outside sled's folder (whose files sled
+    /// rewrites in its own form whenever it opens), and every entry of every tree in it.
+    fn contents(dir: &Path) -> Contents {
+        use sha2::{Digest, Sha256};
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() && !path.ends_with(crate::lock::LOCK_FILE) {
+                let digest = Sha256::digest(std::fs::read(&path).unwrap()).into();
+                files.push((path.display().to_string(), digest));
+            }
+        }
+        files.sort();
+        let trees = Trees::open(&Config::new(dir)).unwrap();
+        let mut entries = Vec::new();
+        for name in trees.db.tree_names() {
+            for item in trees.db.open_tree(&name).unwrap().iter() {
+                let (key, value) = item.unwrap();
+                entries.push((name.clone(), key, value));
+            }
+        }
+        (files, entries)
+    }
+
+    /// Opens `dir` as `councilflow recover --accept-loss` does.
+    fn open_accepting_loss(dir: &Path) -> Ledger {
+        let mut config = Config::new(dir);
+        config.accept_wal_damage = true;
+        Ledger::open(config).unwrap()
+    }
+
+    #[test]
+    fn a_missing_write_ahead_file_is_refused_and_accepting_the_loss_sets_aside_what_it_held() {
+        // Given events 4 and 5 in sled past the checkpoint and the file that proves them gone,
+        let events = five_events();
+        let dir = crash(Crash {
+            checkpointed: &events[..3],
+            sled_log: &events[3..],
+            sled_index: &events[3..],
+            wal: &events[3..],
+            ..Crash::default()
+        });
+        std::fs::remove_file(dir.path().join(WAL_FILE)).unwrap();
+        // when the ledger opens, then it refuses, naming the file and what to do,
+        let message = refusal(dir.path());
+        assert!(message.contains("ledger.wal is missing"), "{message}");
+        assert!(message.contains("--accept-loss"), "{message}");
+        // and once an operator accepts the loss, events 4 and 5 are set aside, not deleted.
+        let ledger = open_accepting_loss(dir.path());
+        let report = ledger.verify().unwrap();
+        assert_eq!(report.events, 3);
+        let kept: Vec<Event> = report.set_aside.into_iter().map(|s| s.event).collect();
+        assert_eq!(kept, events[3..]);
+        ledger.shutdown();
+        drop(ledger);
+        // The folder opens normally from then on.
+        assert_eq!(
+            Ledger::open(Config::new(dir.path()))
+                .unwrap()
+                .head()
+                .position,
+            3
+        );
+    }
+
+    #[test]
+    fn a_write_ahead_file_shorter_than_the_checkpoint_recorded_is_refused() {
+        // Given a ledger whose file a checkpoint recorded at its full length,
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let ledger = Ledger::open(Config::new(dir.path())).unwrap();
+            for n in 0..3 {
+                let event = NewEvent::new("SectionEdited", "tester", &json!({ "n": n })).unwrap();
+                ledger
+                    .append_blocking("s", ExpectedVersion::Any, vec![event], None)
+                    .unwrap();
+            }
+            ledger.shutdown();
+        }
+        // when a backup tool leaves it empty,
+        std::fs::File::create(dir.path().join(WAL_FILE)).unwrap();
+        // then opening refuses and says how short it is.
+        let message = refusal(dir.path());
+        assert!(message.contains("ledger.wal is 0 bytes"), "{message}");
+        assert!(message.contains("cut back or replaced"), "{message}");
+    }
+
+    #[test]
+    fn intact_records_after_a_damaged_one_are_refused_and_accepting_sets_them_aside() {
+        // Given events 4 and 5 in the file past the checkpoint, and a flipped byte in event 4's
+        // record,
+        let events = five_events();
+        let dir = crash(Crash {
+            checkpointed: &events[..3],
+            wal: &events[3..],
+            ..Crash::default()
+        });
+        let path = dir.path().join(WAL_FILE);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[60] ^= 0x20;
+        std::fs::write(&path, &bytes).unwrap();
+        // when the ledger opens, then it refuses: event 4 may have been acknowledged,
+        let message = refusal(dir.path());
+        assert!(message.contains("damaged record at byte 0"), "{message}");
+        assert!(message.contains("position 5"), "{message}");
+        // and accepting the loss sets aside event 5, which no longer chains on.
+        let ledger = open_accepting_loss(dir.path());
+        let report = ledger.verify().unwrap();
+        assert_eq!(report.events, 3);
+        assert_eq!(report.set_aside.len(), 1);
+        assert_eq!(report.set_aside[0].event, events[4]);
+    }
+
+    #[test]
+    fn a_checkpoint_whose_sync_fails_stops_writes_until_a_restart() {
+        // Given a ledger with enough written for a checkpoint at shutdown,
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(Config::new(dir.path())).unwrap();
+        let append = |ledger: &Ledger, n: u64| {
+            let event = NewEvent::new("SectionEdited", "tester", &json!({ "n": n })).unwrap();
+            ledger.append_blocking("s", ExpectedVersion::Any, vec![event], None)
+        };
+        // (the payload fills the file past a checkpoint's worth in one append)
+        let big = "x".repeat(60 * 1024);
+        let events: Vec<NewEvent> = (0..140)
+            .map(|_| NewEvent::new("Big", "tester", &json!({ "pad": big })).unwrap())
+            .collect();
+        ledger
+            .trees()
+            .fail_next_checkpoint
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        // when the checkpoint after an append fails,
+        let first = ledger.append_blocking("big", ExpectedVersion::Any, events, None);
+        assert!(
+            first.is_ok(),
+            "the append itself was durable and is answered"
+        );
+        // then every later append is refused, saying to restart,
+        match append(&ledger, 1) {
+            Err(LedgerError::Storage(message)) => {
+                assert!(message.contains("restart"), "{message}")
+            }
+            other => panic!("expected writes to stop, got {other:?}"),
+        }
+        ledger.shutdown();
+        drop(ledger);
+        // and after the restart everything acknowledged is there and writes go on.
+        let ledger = Ledger::open(Config::new(dir.path())).unwrap();
+        assert_eq!(ledger.recovered_at_open(), 140);
+        assert_eq!(ledger.verify().unwrap().events, 140);
+        append(&ledger, 2).unwrap();
     }
 
     #[test]
@@ -380,10 +758,24 @@ mod tests {
         let events = five_events();
         let dir = crash(Crash {
             checkpointed: &events,
-            wal: &events[2..],
+            stale: &events[2..],
             ..Crash::default()
         });
         open_and_check(dir.path(), &events, 0);
+    }
+
+    #[test]
+    fn a_generation_whose_checkpoint_did_not_finish_is_re_applied_though_the_marker_covers_it() {
+        // Given a marker at 5 but a write-ahead file whose generation 3..5 was never closed (the
+        // checkpoint's sync failed, so sled's file may not hold what its page cache says),
+        let events = five_events();
+        let dir = crash(Crash {
+            checkpointed: &events,
+            wal: &events[2..],
+            ..Crash::default()
+        });
+        // when the ledger opens, then those three are written to sled again and checkpointed.
+        open_and_check(dir.path(), &events, 3);
     }
 
     #[test]

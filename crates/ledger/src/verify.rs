@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use crate::error::LedgerError;
 use crate::event::{stored_hash_matches, Event, Hash, GENESIS};
 use crate::ledger::{decode_idempotency, stream_key, u64_at, Head, Ledger};
@@ -12,6 +14,18 @@ pub struct VerifyReport {
     pub events: u64,
     pub streams: u64,
     pub head: Head,
+    /// Events recovery set aside because the write-ahead file did not prove them: not part of
+    /// the chain, kept for an operator to inspect (always empty for an export).
+    pub set_aside: Vec<SetAside>,
+}
+
+/// An event recovery took out of the chain (see [`Ledger::set_aside`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetAside {
+    /// When recovery set it aside.
+    pub at: DateTime<Utc>,
+    /// The event as it was stored (its position is the one it had).
+    pub event: Event,
 }
 
 /// Checks events in log order: positions without gaps, chained hashes, stream versions without
@@ -76,11 +90,31 @@ impl ChainCheck {
                 position: self.next_position - 1,
                 hash: self.prev,
             },
+            set_aside: Vec::new(),
         }
     }
 }
 
 impl Ledger {
+    /// The events recovery set aside (see `recovery.rs`), oldest recovery first.
+    pub fn set_aside(&self) -> Result<Vec<SetAside>, LedgerError> {
+        let mut out = Vec::new();
+        for item in self.trees().set_aside.iter() {
+            let (key, stored) = item?;
+            let micros = u64_at(&key, 0).unwrap_or(0);
+            let position = u64_at(&key, 8).unwrap_or(0);
+            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
+                position,
+                reason: format!("an event set aside at recovery cannot be read: {reason}"),
+            })?;
+            out.push(SetAside {
+                at: DateTime::from_timestamp_micros(micros as i64).unwrap_or_default(),
+                event,
+            });
+        }
+        Ok(out)
+    }
+
     /// Walks the chain from the first event, checking every hash, that positions and stream
     /// versions have no gaps, and that the stream and idempotency indexes agree with the log.
     /// The error names the first bad position.
@@ -173,6 +207,9 @@ impl Ledger {
                 });
             }
         }
-        Ok(report)
+        Ok(VerifyReport {
+            set_aside: self.set_aside()?,
+            ..report
+        })
     }
 }

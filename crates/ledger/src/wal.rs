@@ -29,7 +29,6 @@
 //! which is how recovery passes over them.
 
 use std::fs::{File, OpenOptions};
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -37,6 +36,9 @@ use sha2::{Digest, Sha256};
 use sled::IVec;
 
 use crate::error::LedgerError;
+
+/// The file's name in the data folder.
+pub const FILE: &str = "ledger.wal";
 
 const MAGIC: u32 = 0x4346_5741; // "CFWA"
 const HEADER: usize = 4 + 4 + 32;
@@ -71,29 +73,80 @@ pub(crate) struct WalBatch {
     pub(crate) keys: Vec<(Vec<u8>, u64, u32)>,
 }
 
+/// What [`Wal::scan`] found in the file.
+pub(crate) struct Scan {
+    /// Whether the file is there.
+    pub(crate) existed: bool,
+    /// The file's length in bytes.
+    pub(crate) len: u64,
+    /// Every intact record, in file order: first those from the start of the file up to the
+    /// first that is incomplete or damaged, then any found past that point.
+    pub(crate) records: Vec<Record>,
+    /// Where the intact records from the start of the file end.
+    pub(crate) end: u64,
+}
+
+/// One intact record and where it starts in the file.
+pub(crate) struct Record {
+    pub(crate) offset: u64,
+    pub(crate) batch: WalBatch,
+}
+
 impl Wal {
-    /// Opens (or creates) the file and returns every complete record from its start: those
-    /// written since the last checkpoint, possibly followed by some from before it (recovery
-    /// tells them apart by position). The next record goes at the start of the file.
-    pub(crate) fn open(dir: &Path) -> Result<(Wal, Vec<WalBatch>), LedgerError> {
-        let mut file = OpenOptions::new()
+    /// Reads what the file in `dir` holds, changing nothing (a missing file is an empty scan).
+    pub(crate) fn scan(dir: &Path) -> Result<Scan, LedgerError> {
+        let bytes = match std::fs::read(dir.join(FILE)) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Scan {
+                    existed: false,
+                    len: 0,
+                    records: Vec::new(),
+                    end: 0,
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let mut records = Vec::new();
+        let mut end = 0;
+        while let Some((batch, next)) = decode_record(&bytes, end) {
+            records.push(Record {
+                offset: end as u64,
+                batch,
+            });
+            end = next;
+        }
+        records.extend(scan_beyond(&bytes, end));
+        Ok(Scan {
+            existed: true,
+            len: bytes.len() as u64,
+            records,
+            end: end as u64,
+        })
+    }
+
+    /// Opens (or creates) the file in `dir`; the next record goes at its start. The caller syncs
+    /// `dir` if the file is new.
+    pub(crate) fn open(dir: &Path) -> Result<Wal, LedgerError> {
+        let file = OpenOptions::new()
             .create(true)
             .read(true)
             .write(true)
             .truncate(false)
-            .open(dir.join("ledger.wal"))?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)?;
-        let (batches, _) = decode_records(&bytes);
-        Ok((
-            Wal {
-                file,
-                len: 0,
-                written: 0,
-                allocated: bytes.len() as u64,
-            },
-            batches,
-        ))
+            .open(dir.join(FILE))?;
+        let allocated = file.metadata()?.len();
+        Ok(Wal {
+            file,
+            len: 0,
+            written: 0,
+            allocated,
+        })
+    }
+
+    /// The file's length: it only grows (see [`Wal::allocate`]), so a checkpoint records it
+    /// and an open that finds the file shorter knows it was cut back or replaced.
+    pub(crate) fn allocated(&self) -> u64 {
+        self.allocated
     }
 
     pub(crate) fn len(&self) -> u64 {
@@ -163,13 +216,20 @@ impl Wal {
         Ok(())
     }
 
-    /// Starts again at the beginning of the file: called only once sled's own file holds
-    /// everything in it durably. The old records stay until overwritten; recovery recognises
-    /// them as checkpointed. Neither the file's length nor its blocks change, so this costs no
-    /// I/O and frees nothing for the file system to trim.
-    pub(crate) fn restart(&mut self) {
+    /// Ends the current generation of records: called only once sled's own file holds
+    /// everything in it durably. The first record's header is overwritten with zeros and synced,
+    /// so recovery finds no current generation to re-apply (see `recovery.rs`), and the next
+    /// record goes at the start of the file again. The older records stay until overwritten;
+    /// recovery recognises them as checkpointed. Neither the file's length nor its blocks
+    /// change, so this frees nothing for the file system to trim.
+    pub(crate) fn restart(&mut self) -> Result<(), LedgerError> {
+        if self.allocated >= HEADER as u64 {
+            self.file.write_all_at(&[0; HEADER], 0)?;
+            self.file.sync_data()?;
+        }
         self.len = 0;
         self.written = 0;
+        Ok(())
     }
 }
 
@@ -207,6 +267,32 @@ pub(crate) fn decode_records(bytes: &[u8]) -> (Vec<WalBatch>, usize) {
         at = next;
     }
     (batches, at)
+}
+
+/// Intact records past `from`, where the good prefix ended: searched for by their magic number,
+/// each checked by its length and digest (a match inside a payload's text fails both), and read
+/// on from each one found.
+fn scan_beyond(bytes: &[u8], from: usize) -> Vec<Record> {
+    let magic = MAGIC.to_be_bytes();
+    let mut found = Vec::new();
+    let mut at = from + 1;
+    while let Some(offset) = bytes
+        .get(at..)
+        .and_then(|rest| rest.windows(4).position(|w| w == magic))
+    {
+        let start = at + offset;
+        match decode_record(bytes, start) {
+            Some((batch, next)) => {
+                found.push(Record {
+                    offset: start as u64,
+                    batch,
+                });
+                at = next;
+            }
+            None => at = start + 1,
+        }
+    }
+    found
 }
 
 fn decode_record(bytes: &[u8], at: usize) -> Option<(WalBatch, usize)> {

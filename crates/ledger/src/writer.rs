@@ -12,7 +12,6 @@
 //! because owning the head position and hash in one place makes the chain trivially sequential.
 
 use std::collections::HashMap;
-use std::fs::File;
 use std::ops::Range;
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -52,7 +51,6 @@ pub(crate) struct Request {
 
 pub(crate) fn spawn(
     trees: Arc<Trees>,
-    data_file: File,
     wal: Wal,
     durable: Arc<Durable>,
     head: Head,
@@ -62,7 +60,6 @@ pub(crate) fn spawn(
     let writer = Writer {
         applier: Applier::spawn(trees.clone())?,
         trees,
-        data_file,
         wal,
         durable,
         head,
@@ -77,7 +74,6 @@ pub(crate) fn spawn(
 
 struct Writer {
     trees: Arc<Trees>,
-    data_file: File,
     wal: Wal,
     applier: Applier,
     durable: Arc<Durable>,
@@ -86,9 +82,9 @@ struct Writer {
     last_at_micros: i64,
     /// Committed version per stream (a cache over the `streams` tree).
     versions: HashMap<String, u64>,
-    /// Set when the write-ahead file and sled may disagree (a failure after the sync, or a
-    /// write-ahead file that could not be cut back): every later append is refused until the
-    /// ledger is reopened, which recovers from the write-ahead file.
+    /// Set when the write-ahead file and sled may disagree (a failure after the sync), or when a
+    /// checkpoint's sync failed: every later append is refused until the ledger is reopened,
+    /// which recovers from the write-ahead file.
     stopped: Option<LedgerError>,
 }
 
@@ -145,12 +141,9 @@ impl Writer {
         }
         let started = std::time::Instant::now();
         let wal_bytes = self.wal.len();
-        checkpoint(
-            &self.trees,
-            &self.data_file,
-            &mut self.wal,
-            self.head.position,
-        )?;
+        if let Err(e) = checkpoint(&self.trees, &mut self.wal, self.head.position) {
+            return Err(self.stop(e));
+        }
         // Appends wait while this runs: its length is what a mutation's worst latency shows.
         tracing::debug!(
             wal_bytes,
@@ -212,8 +205,10 @@ impl Writer {
                 }
                 if self.wal.len() >= CHECKPOINT_BYTES {
                     if let Err(e) = self.checkpoint() {
-                        // Harmless for durability: the write-ahead file keeps everything.
-                        tracing::warn!(error = %e, "checkpoint failed; will retry");
+                        // The write-ahead file still holds everything since the last checkpoint,
+                        // and is not reused; but writes stop (see `stop`), because after a failed
+                        // sync a later one may report success for pages the kernel dropped.
+                        tracing::error!(error = %e, "checkpoint failed; writes are refused until councilflow is restarted");
                     }
                 }
             }

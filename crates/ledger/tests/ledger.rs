@@ -341,8 +341,11 @@ fn fill(ledger: &Ledger, n: u64) {
 /// Opens the ledger's sled database directly. sled can hold its file lock a moment after the
 /// last handle is dropped (its background writes finish first), so wait for it, up to 5 s.
 fn sled_open(path: &std::path::Path) -> sled::Db {
+    let config = sled::Config::new()
+        .path(path.join(councilflow_ledger::SLED_DIR))
+        .segment_size(councilflow_ledger::SLED_SEGMENT_BYTES);
     for _ in 0..250 {
-        match sled::open(path) {
+        match config.open() {
             Ok(db) => return db,
             Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
                 std::thread::sleep(std::time::Duration::from_millis(20));
@@ -491,13 +494,19 @@ fn a_record_torn_by_a_crash_is_dropped_and_the_log_still_verifies() {
         fill(&ledger, 5);
         ledger.shutdown();
     }
-    // After the checkpoint at shutdown the next record goes at the start of the file. A crash
-    // in the middle of writing it leaves a partial record there, in front of older ones.
+    // The checkpoint at shutdown zeroed the first record's header, and the next record goes at
+    // the start of the file. A crash in the middle of writing it leaves a partial record there,
+    // in front of older ones.
     let wal = dir.path().join("ledger.wal");
     let mut bytes = std::fs::read(&wal).unwrap();
     let length = bytes.len();
+    assert_eq!(
+        councilflow_ledger::fuzzing::decode_wal(&bytes),
+        0,
+        "the checkpoint closed the generation"
+    );
     assert!(
-        councilflow_ledger::fuzzing::decode_wal(&bytes) > 0,
+        bytes[64..].iter().any(|&b| b != 0),
         "records from before the checkpoint"
     );
     bytes[..11].copy_from_slice(&[0x43, 0x46, 0x57, 0x41, 0, 0, 1, 0, 9, 9, 9]);
@@ -512,4 +521,49 @@ fn a_record_torn_by_a_crash_is_dropped_and_the_log_still_verifies() {
     let bytes = std::fs::read(&wal).unwrap();
     assert_eq!(bytes.len(), length);
     assert!(councilflow_ledger::fuzzing::decode_wal(&bytes) > 0);
+}
+
+#[test]
+fn the_largest_payloads_never_make_sled_write_a_blob() {
+    // Given the largest payload the ledger accepts, appended over and over to one stream and to
+    // several (full leaves, splits, and nodes rewritten many times),
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = open(&dir);
+    let text = "x".repeat(councilflow_ledger::MAX_PAYLOAD_BYTES - 16);
+    let payload = serde_json::json!({ "t": text });
+    assert!(
+        serde_json::to_string(&payload).unwrap().len() <= councilflow_ledger::MAX_PAYLOAD_BYTES
+    );
+    let mut values = Vec::new();
+    for i in 0..120 {
+        let event = NewEvent::new("Big", "tester", &payload).unwrap();
+        let appended = ledger
+            .append_blocking(
+                &format!("s{}", i % 3),
+                ExpectedVersion::Any,
+                vec![event],
+                None,
+            )
+            .unwrap();
+        values.push(appended.events[0].payload.clone().into_bytes());
+    }
+    ledger.shutdown();
+    drop(ledger);
+    // when sled has written it all out, then its blob folder is empty,
+    let blobs = dir.path().join(councilflow_ledger::SLED_DIR).join("blobs");
+    assert_eq!(std::fs::read_dir(&blobs).unwrap().count(), 0);
+    // where sled's default segments (0.1's) would have written blobs for the same entries.
+    let other = tempfile::tempdir().unwrap();
+    let db = sled::Config::new().path(other.path()).open().unwrap();
+    let log = db.open_tree("log").unwrap();
+    for (i, value) in values.into_iter().enumerate() {
+        log.insert((i as u64).to_be_bytes(), value).unwrap();
+    }
+    db.flush().unwrap();
+    assert!(
+        std::fs::read_dir(other.path().join("blobs"))
+            .unwrap()
+            .count()
+            > 0
+    );
 }

@@ -35,6 +35,9 @@ pub enum Command {
     Import(ImportArgs),
     /// The document to publish for a plan, with its record of approvals.
     ExportPlan(ExportPlanArgs),
+    /// Open a data folder whose write-ahead file is missing or damaged, setting aside (not
+    /// deleting) the events it no longer proves; only when `serve` refused and said to.
+    Recover(RecoverArgs),
 }
 
 #[derive(Args, Clone)]
@@ -120,6 +123,16 @@ pub struct VerifyArgs {
 }
 
 #[derive(Args)]
+pub struct RecoverArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Required: says that you accept losing the writes the write-ahead file no longer proves
+    /// (they are set aside where `councilflow verify` lists them, not deleted).
+    #[arg(long)]
+    pub accept_loss: bool,
+}
+
+#[derive(Args)]
 pub struct ExportArgs {
     #[command(flatten)]
     pub data: DataArgs,
@@ -179,6 +192,7 @@ pub fn main() -> ExitCode {
         Command::Export(args) => commands::export(&args),
         Command::Import(args) => commands::import(&args),
         Command::ExportPlan(args) => commands::export_plan(&args),
+        Command::Recover(args) => commands::recover(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

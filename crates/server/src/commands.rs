@@ -1,6 +1,6 @@
-//! The operator commands: people, token, verify, export, import, export-plan.
+//! The operator commands: people, token, verify, export, import, export-plan, recover.
 //!
-//! sled holds an exclusive lock on the ledger while a server runs. `people` and `token` still work
+//! The ledger holds the data folder's lock while a server runs (see the ledger's `lock.rs`). `people` and `token` still work
 //! then: they fall back on the snapshot of role assignments the server keeps beside the ledger
 //! (`people.tsv`), and tokens live in their own append-only file. `verify`, `export` and
 //! `export-plan` need the ledger itself and say so plainly when a server holds it.
@@ -17,22 +17,30 @@ use councilflow_governance::{
 };
 use councilflow_ledger::{Config, Ledger, LedgerError};
 
-use crate::cli::{DataArgs, ExportArgs, ExportPlanArgs, ImportArgs, TokenArgs, VerifyArgs};
+use crate::cli::{
+    DataArgs, ExportArgs, ExportPlanArgs, ImportArgs, RecoverArgs, TokenArgs, VerifyArgs,
+};
 use crate::definitions::{self, Kind};
 use crate::document;
 
-/// Opens the ledger, or says why not in words an operator can act on.
-fn open_ledger(data: &Path, why: &str) -> anyhow::Result<Ledger> {
-    if !data.join("db").exists() {
+/// Says so when `data` holds no ledger, rather than creating one.
+fn require_ledger(data: &Path) -> anyhow::Result<()> {
+    if !councilflow_ledger::holds_ledger(data) {
         bail!(
             "{} holds no councilflow ledger (start the server with --data {} first)",
             data.display(),
             data.display()
         );
     }
+    Ok(())
+}
+
+/// Opens the ledger, or says why not in words an operator can act on.
+fn open_ledger(data: &Path, why: &str) -> anyhow::Result<Ledger> {
+    require_ledger(data)?;
     match Ledger::open(Config::new(data)) {
         Ok(ledger) => Ok(ledger),
-        Err(LedgerError::Storage(message)) if message.contains("in use") => bail!(
+        Err(LedgerError::InUse(_)) => bail!(
             "the data folder {} is in use by a running councilflow server; {why} needs it to \
              itself: stop the server (SIGTERM or Ctrl-C) and run this again",
             data.display()
@@ -55,20 +63,14 @@ fn organisation(ledger: &Ledger) -> anyhow::Result<Organisation> {
 
 /// The role-assignment lines: from the ledger, or from a running server's snapshot.
 fn people_text(data: &Path) -> anyhow::Result<String> {
-    if !data.join("db").exists() {
-        bail!(
-            "{} holds no councilflow ledger (start the server with --data {} first)",
-            data.display(),
-            data.display()
-        );
-    }
+    require_ledger(data)?;
     match Ledger::open(Config::new(data)) {
         Ok(ledger) => {
             let org = organisation(&ledger)?;
             ledger.shutdown();
             Ok(people_lines(&org))
         }
-        Err(LedgerError::Storage(message)) if message.contains("in use") => {
+        Err(LedgerError::InUse(_)) => {
             std::fs::read_to_string(data.join(PEOPLE_FILE)).with_context(|| {
                 format!(
                     "a server is running on {} but its people snapshot is not readable",
@@ -135,6 +137,66 @@ pub fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
         "ok: {} events in {} streams; head {} {}",
         report.events, report.streams, report.head.position, report.head.hash
     );
+    print_set_aside(&report.set_aside);
+    Ok(())
+}
+
+/// Lists the events recovery set aside, one tab-separated line each with its payload, so an
+/// operator can inspect them (they are not part of the chain).
+fn print_set_aside(set_aside: &[councilflow_ledger::SetAside]) {
+    if set_aside.is_empty() {
+        return;
+    }
+    println!(
+        "{} events were set aside at recovery because the write-ahead file did not prove them; \
+         they are not part of the chain (each line: when, position, stream, version, kind, \
+         actor, time, payload):",
+        set_aside.len()
+    );
+    for s in set_aside {
+        let e = &s.event;
+        println!(
+            "set-aside\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            s.at.to_rfc3339(),
+            e.position,
+            e.stream,
+            e.version,
+            e.kind,
+            e.actor,
+            e.at.to_rfc3339(),
+            e.payload
+        );
+    }
+}
+
+pub fn recover(args: &RecoverArgs) -> anyhow::Result<()> {
+    let data = &args.data.data;
+    require_ledger(data)?;
+    if !args.accept_loss {
+        bail!(
+            "recover opens a data folder whose write-ahead file is missing or damaged by setting \
+             aside the events the file no longer proves; say --accept-loss to do so (first try \
+             to restore the folder, {} included, from a backup)",
+            councilflow_ledger::WAL_FILE
+        );
+    }
+    let mut config = Config::new(data);
+    config.accept_wal_damage = true;
+    let ledger = match Ledger::open(config) {
+        Ok(ledger) => ledger,
+        Err(LedgerError::InUse(_)) => bail!(
+            "the data folder {} is in use by a running councilflow server; stop it first",
+            data.display()
+        ),
+        Err(e) => return Err(e).context(format!("recovering {}", data.display())),
+    };
+    let report = ledger.verify().context("the ledger does not verify")?;
+    ledger.shutdown();
+    println!(
+        "recovered: {} events in {} streams; head {} {}",
+        report.events, report.streams, report.head.position, report.head.hash
+    );
+    print_set_aside(&report.set_aside);
     Ok(())
 }
 
