@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod lazyfs;
 pub mod plans;
 pub mod smtp;
 pub mod ws;
@@ -19,7 +20,7 @@ use serde_json::{json, Value};
 
 pub use plans::*;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_councilflow");
+pub const BINARY: &str = env!("CARGO_BIN_EXE_councilflow");
 const WORKFLOWS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows");
 const SEEDS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../seeds");
 const LISTENING: &str = "councilflow listening on http://";
@@ -31,7 +32,9 @@ const STARTUP_GUARD: Duration = Duration::from_secs(120);
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`
     pub address: String,
-    data: tempfile::TempDir,
+    data: DataDir,
+    /// More environment for the server (a log filter, say).
+    env: Vec<(String, String)>,
     /// The seeds folder the next start uses.
     seeds: PathBuf,
     /// More `serve` arguments (mail settings, intervals).
@@ -47,15 +50,45 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
 }
 
+/// Where a test's data folder is.
+enum DataDir {
+    /// A temporary folder of its own, removed with the app.
+    Temp(tempfile::TempDir),
+    /// A folder the test chose (on a file system it mounted, say).
+    At(PathBuf),
+}
+
+impl DataDir {
+    fn path(&self) -> &Path {
+        match self {
+            DataDir::Temp(dir) => dir.path(),
+            DataDir::At(path) => path,
+        }
+    }
+}
+
 /// Starts the binary with a fresh data folder and more `serve` arguments.
 pub async fn spawn_app_with(extra_args: &[&str]) -> TestApp {
     let data = tempfile::Builder::new()
         .prefix("councilflow-e2e-")
         .tempdir()
         .expect("create a temporary data folder");
+    spawn(DataDir::Temp(data), extra_args, &[]).await
+}
+
+/// Starts the binary on the data folder `data` (which may exist), with more environment.
+pub async fn spawn_app_at(data: &Path, env: &[(&str, &str)]) -> TestApp {
+    spawn(DataDir::At(data.to_owned()), &[], env).await
+}
+
+async fn spawn(data: DataDir, extra_args: &[&str], env: &[(&str, &str)]) -> TestApp {
     let mut app = TestApp {
         address: String::new(),
         data,
+        env: env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         seeds: PathBuf::from(SEEDS),
         extra_args: Vec::new(),
         child: None,
@@ -122,6 +155,7 @@ impl TestApp {
             // that are pass --reminder-interval-secs, which wins over the environment.
             .env("COUNCILFLOW_REMINDER_INTERVAL_SECS", "3600")
             .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
