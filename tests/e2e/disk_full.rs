@@ -129,7 +129,7 @@ async fn on_a_full_disk_mutations_fail_clearly_reads_work_and_writes_resume_once
     let status = app.stop().await;
     assert!(status.success(), "a clean stop: {status}");
 
-    // The data folder moves onto a 64 MB tmpfs (sled's file alone takes one 16 MiB segment):
+    // The data folder moves onto a 64 MB tmpfs (sled's file alone takes one 8 MiB segment):
     // mounted beside it, bind-mounted over it.
     let small = tempfile::Builder::new()
         .prefix("councilflow-small-disk-")

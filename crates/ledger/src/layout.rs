@@ -12,10 +12,12 @@
 //! `blobs/`, and removes that file again when a later write replaces the node, whenever it likes:
 //! a removal can reach the disk before the write that replaced the node, and a power cut then
 //! leaves checkpointed data pointing at a file that is gone. So the database is opened with
-//! 16 MiB segments (sled's largest), whose quarter (4 MiB) is over three times the largest node
-//! the ledger can make: a leaf splits past 16 entries and merges up to 20, each at most one
-//! stored event (64 KiB of payload and its envelope), about 1.3 MiB. sled then never writes a
-//! blob (`docs/decisions/power-loss.md`; a test writes the largest payloads and checks).
+//! 8 MiB segments, whose quarter (2 MiB) is over one and a half times the largest node the ledger
+//! can make: a leaf splits past 16 entries and merges up to 20, each at most one stored event
+//! (64 KiB of payload and its envelope), about 1.3 MiB. sled then never writes a blob
+//! (`docs/decisions/power-loss.md`; a test writes the largest payloads and checks). Not 16 MiB,
+//! which sled's configuration accepts: an IO buffer's header keeps its offset in 24 bits, a full
+//! 16 MiB buffer overflows it, and a flush then waits forever (it hung a benchmark here).
 //!
 //! sled also writes `conf` and its page-table snapshot `snap.*` when it opens, without syncing
 //! their names (nor `conf`'s content). A new database is therefore made in `ledger.creating/`,
@@ -41,7 +43,12 @@ const CREATING: &str = "ledger.creating";
 pub(crate) const UPGRADING: &str = "ledger.upgrading";
 
 /// sled's segment size for the database (see the module's documentation).
-pub const SEGMENT_BYTES: usize = 16 << 20;
+pub const SEGMENT_BYTES: usize = 8 << 20;
+
+// sled 0.34 keeps an IO buffer's offset in 24 bits: a segment must stay below 16 MiB.
+const _: () = assert!(SEGMENT_BYTES < 1 << 24);
+// A quarter of a segment, less its header, must hold the largest node with room to spare.
+const _: () = assert!(SEGMENT_BYTES / 4 > 3 * (20 * (64 << 10)) / 2);
 /// sled's default segment size, which the 0.1 layout used.
 pub(crate) const LEGACY_SEGMENT_BYTES: usize = 512 * 1024;
 
