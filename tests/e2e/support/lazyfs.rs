@@ -69,8 +69,10 @@ impl LazyFs {
             String::from_utf8_lossy(&out.stderr)
         );
         let binary = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        // No "-o" anywhere in the config file's path: LazyFS takes an argument that contains
+        // it (in any case) for a FUSE option and falls back on its default config.
         let root = tempfile::Builder::new()
-            .prefix("councilflow-disk-")
+            .prefix("councilflowdisk")
             .tempdir()
             .expect("a folder for the disk");
         let work = root.path().with_extension("lazyfs");
@@ -82,6 +84,11 @@ impl LazyFs {
             work.join("config.toml"),
         );
         std::fs::create_dir_all(&mount).unwrap();
+        assert!(
+            !config.to_string_lossy().to_lowercase().contains("-o"),
+            "LazyFS would not read its config at {} (the path holds \"-o\")",
+            config.display()
+        );
         std::fs::write(
             &config,
             format!(
