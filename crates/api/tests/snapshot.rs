@@ -9,7 +9,8 @@ use std::path::Path;
 use councilflow_api::snapshot::FILE;
 use councilflow_api::Service;
 use councilflow_governance::{
-    CouncilId, PersonId, PlanCommand, PlanId, Projections, Role, SectionId, StageId, WorkflowId,
+    CouncilId, PersonId, Plan, PlanCommand, PlanId, Projections, Role, SectionId, StageId,
+    WorkflowId,
 };
 use councilflow_reminders::ReminderLog;
 
@@ -48,7 +49,7 @@ async fn activity(service: &Service, first: usize, plans: usize) {
             key_dates: Default::default(),
         };
         service
-            .plan_command(&drafter, "startPlan", &id, start, None)
+            .execute::<Plan>(&drafter, &id, start, None)
             .await
             .unwrap();
         for edit in 0..3 {
@@ -58,7 +59,7 @@ async fn activity(service: &Service, first: usize, plans: usize) {
                 expected_revision: None,
             };
             service
-                .plan_command(&drafter, "editSection", &id, command, None)
+                .execute::<Plan>(&drafter, &id, command, None)
                 .await
                 .unwrap();
         }
@@ -70,7 +71,7 @@ async fn activity(service: &Service, first: usize, plans: usize) {
                 comment: None,
             };
             service
-                .plan_command(&person("maria-costa"), "signOff", &id, sign_off, None)
+                .execute::<Plan>(&person("maria-costa"), &id, sign_off, None)
                 .await
                 .unwrap();
         }

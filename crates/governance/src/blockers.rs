@@ -8,7 +8,8 @@ use crate::context::Context;
 use crate::definition::{StageKind, Workflow};
 use crate::ids::{Role, StageId};
 use crate::organisation::Scope;
-use crate::plan::{describe_requirement, Decision, Plan, StageView};
+use crate::plan::wording::describe_requirement;
+use crate::plan::{Decision, Plan, StageView};
 
 /// Why a stage cannot complete. `as_str` gives the stable code used by the API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

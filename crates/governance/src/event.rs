@@ -1,22 +1,20 @@
-//! Every domain event, its stable `kind` name, the stream it is appended to, and its JSON payload.
+//! The stored form of every domain event: its stable `kind` name, the stream it is appended to,
+//! and its JSON payload.
 //!
-//! The ledger stores `kind: String` and a JSON payload per event. `Event::kind()` and
-//! `Event::payload()` produce them; `Event::from_parts(kind, payload)` reads them back. Kinds are
-//! past tense and never renamed: a stored kind must always parse.
+//! Each aggregate has its own event enum ([`OrgEvent`], [`SharedSectionEvent`], [`PlanEvent`]);
+//! [`DomainEvent`] wraps them for the ledger, which stores `kind: String` and a JSON payload per
+//! event. `DomainEvent::kind()` and `DomainEvent::payload()` produce them;
+//! `DomainEvent::from_parts(kind, payload)` reads them back. Kinds are past tense and never
+//! renamed: a stored kind must always parse.
 //!
 //! Streams: `org` for organisation events, `plan-<plan id>` for a plan, and
 //! `shared-<group id>.<section id>` for a group's shared section. Ids never contain a dot, so the
 //! shared stream name is unambiguous.
 
-use serde::{Deserialize, Serialize};
-
 use crate::ids::{GroupId, PlanId, SectionId};
-use crate::organisation::{CouncilRecorded, GroupRecorded, PersonRecorded, RoleChanged};
-use crate::plan::{
-    CommitteeDecisionRecorded, DeadlineSet, KeyDateSet, MeetingScheduled, PlanPublished,
-    PlanStarted, PlanSubmitted, SectionEdited, SharedSectionAdopted, SignOffWithdrawn, SignedOff,
-};
-use crate::shared_section::{SharedSectionAgreed, SharedSectionProposed};
+use crate::organisation::OrgEvent;
+use crate::plan::PlanEvent;
+use crate::shared_section::SharedSectionEvent;
 
 /// Stream naming helpers.
 pub mod streams {
@@ -36,53 +34,60 @@ pub mod streams {
     }
 }
 
-/// A governance event. Serialized adjacently tagged (`{"kind": ..., "payload": ...}`); use
-/// [`Event::kind`] and [`Event::payload`] for the ledger's two columns.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "payload")]
-pub enum Event {
-    /// A council was recorded for the first time.
-    CouncilRegistered(CouncilRecorded),
-    /// A council's name or route changed.
-    CouncilUpdated(CouncilRecorded),
-    /// A group was recorded for the first time.
-    GroupRegistered(GroupRecorded),
-    /// A group's name, members or supplied sections changed.
-    GroupUpdated(GroupRecorded),
-    /// A person was recorded for the first time.
-    PersonRegistered(PersonRecorded),
-    /// A person's name or e-mail changed.
-    PersonUpdated(PersonRecorded),
-    /// A person was given a role.
-    RoleAssigned(RoleChanged),
-    /// A person lost a role.
-    RoleRevoked(RoleChanged),
-    /// A group proposed a (new revision of a) shared section.
-    SharedSectionProposed(SharedSectionProposed),
-    /// A member council agreed a revision of a shared section.
-    SharedSectionAgreed(SharedSectionAgreed),
-    /// A plan started.
-    PlanStarted(PlanStarted),
-    /// A section's text changed.
-    SectionEdited(SectionEdited),
-    /// A plan adopted a group's agreed text.
-    SharedSectionAdopted(SharedSectionAdopted),
-    /// Someone signed a stage.
-    SignedOff(SignedOff),
-    /// A sign-off was withdrawn.
-    SignOffWithdrawn(SignOffWithdrawn),
-    /// A committee meeting was scheduled or moved.
-    MeetingScheduled(MeetingScheduled),
-    /// A committee decision was recorded.
-    CommitteeDecisionRecorded(CommitteeDecisionRecorded),
-    /// A deadline was set or moved.
-    DeadlineSet(DeadlineSet),
-    /// A key date was set or moved.
-    KeyDateSet(KeyDateSet),
-    /// The plan was submitted.
-    PlanSubmitted(PlanSubmitted),
-    /// The plan was published.
-    PlanPublished(PlanPublished),
+/// Declares an aggregate's event enum: one variant per stored kind, named as the kind, holding
+/// its payload struct. It derives the serde form every stored payload was written in
+/// (adjacently tagged, `{"kind": ..., "payload": ...}`; the ledger keeps the two apart) and
+/// gives `KINDS` and `kind()`, so a kind's name is written once.
+macro_rules! event_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident($payload:ty),)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+        #[serde(tag = "kind", content = "payload")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant($payload),)*
+        }
+
+        impl $name {
+            /// The stored kind of every variant.
+            pub const KINDS: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// The stable kind name the ledger stores.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $($name::$variant(_) => stringify!($variant),)*
+                }
+            }
+        }
+    };
+}
+pub(crate) use event_enum;
+
+/// Every event the governance engine records: one aggregate's event, wrapped. The ledger keeps
+/// [`DomainEvent::kind`] and [`DomainEvent::payload`]; [`DomainEvent::from_parts`] reads them
+/// back. Kinds are past tense, never renamed, and unique across aggregates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    Org(OrgEvent),
+    SharedSection(SharedSectionEvent),
+    Plan(PlanEvent),
+}
+
+impl From<OrgEvent> for DomainEvent {
+    fn from(e: OrgEvent) -> Self {
+        DomainEvent::Org(e)
+    }
+}
+
+impl From<SharedSectionEvent> for DomainEvent {
+    fn from(e: SharedSectionEvent) -> Self {
+        DomainEvent::SharedSection(e)
+    }
+}
+
+impl From<PlanEvent> for DomainEvent {
+    fn from(e: PlanEvent) -> Self {
+        DomainEvent::Plan(e)
+    }
 }
 
 /// Why stored parts do not make an event.
@@ -96,62 +101,35 @@ pub struct EventDecodeError {
     pub source: serde_json::Error,
 }
 
-impl Event {
-    /// Every kind, for documentation and tests.
-    pub const KINDS: [&'static str; 21] = [
-        "CouncilRegistered",
-        "CouncilUpdated",
-        "GroupRegistered",
-        "GroupUpdated",
-        "PersonRegistered",
-        "PersonUpdated",
-        "RoleAssigned",
-        "RoleRevoked",
-        "SharedSectionProposed",
-        "SharedSectionAgreed",
-        "PlanStarted",
-        "SectionEdited",
-        "SharedSectionAdopted",
-        "SignedOff",
-        "SignOffWithdrawn",
-        "MeetingScheduled",
-        "CommitteeDecisionRecorded",
-        "DeadlineSet",
-        "KeyDateSet",
-        "PlanSubmitted",
-        "PlanPublished",
-    ];
+impl DomainEvent {
+    /// Every stored kind, for documentation and tests.
+    pub fn kinds() -> impl Iterator<Item = &'static str> {
+        OrgEvent::KINDS
+            .iter()
+            .chain(SharedSectionEvent::KINDS)
+            .chain(PlanEvent::KINDS)
+            .copied()
+    }
 
     /// The stable kind name stored by the ledger.
     pub fn kind(&self) -> &'static str {
         match self {
-            Event::CouncilRegistered(_) => "CouncilRegistered",
-            Event::CouncilUpdated(_) => "CouncilUpdated",
-            Event::GroupRegistered(_) => "GroupRegistered",
-            Event::GroupUpdated(_) => "GroupUpdated",
-            Event::PersonRegistered(_) => "PersonRegistered",
-            Event::PersonUpdated(_) => "PersonUpdated",
-            Event::RoleAssigned(_) => "RoleAssigned",
-            Event::RoleRevoked(_) => "RoleRevoked",
-            Event::SharedSectionProposed(_) => "SharedSectionProposed",
-            Event::SharedSectionAgreed(_) => "SharedSectionAgreed",
-            Event::PlanStarted(_) => "PlanStarted",
-            Event::SectionEdited(_) => "SectionEdited",
-            Event::SharedSectionAdopted(_) => "SharedSectionAdopted",
-            Event::SignedOff(_) => "SignedOff",
-            Event::SignOffWithdrawn(_) => "SignOffWithdrawn",
-            Event::MeetingScheduled(_) => "MeetingScheduled",
-            Event::CommitteeDecisionRecorded(_) => "CommitteeDecisionRecorded",
-            Event::DeadlineSet(_) => "DeadlineSet",
-            Event::KeyDateSet(_) => "KeyDateSet",
-            Event::PlanSubmitted(_) => "PlanSubmitted",
-            Event::PlanPublished(_) => "PlanPublished",
+            DomainEvent::Org(e) => e.kind(),
+            DomainEvent::SharedSection(e) => e.kind(),
+            DomainEvent::Plan(e) => e.kind(),
         }
     }
 
-    /// The JSON payload stored by the ledger (the event's fields, without the kind).
+    /// The JSON payload stored by the ledger: the event's fields, without the kind. Built as a
+    /// `serde_json::Value`, whose object keys are sorted, so the stored bytes (and so every hash)
+    /// do not depend on the order of a struct's fields.
     pub fn payload(&self) -> serde_json::Value {
-        let mut tagged = serde_json::to_value(self).expect("events serialize to JSON");
+        let tagged = match self {
+            DomainEvent::Org(e) => serde_json::to_value(e),
+            DomainEvent::SharedSection(e) => serde_json::to_value(e),
+            DomainEvent::Plan(e) => serde_json::to_value(e),
+        };
+        let mut tagged = tagged.expect("events serialize to JSON");
         tagged
             .get_mut("payload")
             .map(serde_json::Value::take)
@@ -159,55 +137,47 @@ impl Event {
     }
 
     /// Reads an event back from the ledger's kind and payload.
-    pub fn from_parts(kind: &str, payload: &serde_json::Value) -> Result<Event, EventDecodeError> {
-        let tagged = serde_json::json!({ "kind": kind, "payload": payload });
-        serde_json::from_value(tagged).map_err(|source| EventDecodeError {
-            kind: kind.to_owned(),
-            source,
-        })
+    pub fn from_parts(
+        kind: &str,
+        payload: &serde_json::Value,
+    ) -> Result<DomainEvent, EventDecodeError> {
+        fn read<E: serde::de::DeserializeOwned>(
+            kind: &str,
+            payload: &serde_json::Value,
+        ) -> Result<E, EventDecodeError> {
+            let tagged = serde_json::json!({ "kind": kind, "payload": payload });
+            serde_json::from_value(tagged).map_err(|source| EventDecodeError {
+                kind: kind.to_owned(),
+                source,
+            })
+        }
+        if OrgEvent::KINDS.contains(&kind) {
+            read(kind, payload).map(DomainEvent::Org)
+        } else if SharedSectionEvent::KINDS.contains(&kind) {
+            read(kind, payload).map(DomainEvent::SharedSection)
+        } else {
+            // An unknown kind is refused here too, by the plan enum's deserializer.
+            read(kind, payload).map(DomainEvent::Plan)
+        }
+    }
+
+    /// The plan's event, if this is one.
+    pub fn plan_event(&self) -> Option<&PlanEvent> {
+        match self {
+            DomainEvent::Plan(e) => Some(e),
+            _ => None,
+        }
     }
 
     /// The stream this event is appended to.
     pub fn stream(&self) -> String {
         match self {
-            Event::CouncilRegistered(_)
-            | Event::CouncilUpdated(_)
-            | Event::GroupRegistered(_)
-            | Event::GroupUpdated(_)
-            | Event::PersonRegistered(_)
-            | Event::PersonUpdated(_)
-            | Event::RoleAssigned(_)
-            | Event::RoleRevoked(_) => streams::ORG.to_owned(),
-            Event::SharedSectionProposed(e) => streams::shared(&e.group, &e.section),
-            Event::SharedSectionAgreed(e) => streams::shared(&e.group, &e.section),
-            _ => streams::plan(self.plan_id().expect("every other event belongs to a plan")),
-        }
-    }
-
-    /// The plan an event belongs to, if it is a plan event.
-    pub fn plan_id(&self) -> Option<&PlanId> {
-        match self {
-            Event::PlanStarted(e) => Some(&e.plan),
-            Event::SectionEdited(e) => Some(&e.plan),
-            Event::SharedSectionAdopted(e) => Some(&e.plan),
-            Event::SignedOff(e) => Some(&e.plan),
-            Event::SignOffWithdrawn(e) => Some(&e.plan),
-            Event::MeetingScheduled(e) => Some(&e.plan),
-            Event::CommitteeDecisionRecorded(e) => Some(&e.plan),
-            Event::DeadlineSet(e) => Some(&e.plan),
-            Event::KeyDateSet(e) => Some(&e.plan),
-            Event::PlanSubmitted(e) => Some(&e.plan),
-            Event::PlanPublished(e) => Some(&e.plan),
-            _ => None,
-        }
-    }
-
-    /// The (group, section) a shared-section event belongs to.
-    pub fn shared_key(&self) -> Option<(&GroupId, &SectionId)> {
-        match self {
-            Event::SharedSectionProposed(e) => Some((&e.group, &e.section)),
-            Event::SharedSectionAgreed(e) => Some((&e.group, &e.section)),
-            _ => None,
+            DomainEvent::Org(_) => streams::ORG.to_owned(),
+            DomainEvent::SharedSection(e) => {
+                let (group, section) = e.key();
+                streams::shared(group, section)
+            }
+            DomainEvent::Plan(e) => streams::plan(e.plan_id()),
         }
     }
 }

@@ -5,14 +5,15 @@
 //! text in, passes the time in, appends the events `decide` returns to the ledger, and feeds the
 //! committed events back into [`Projections`].
 //!
-//! The write side, cqrs-es style:
-//! - [`plan::decide`]`(context, plan, command, actor, now) -> Result<Vec<Event>, GovernanceError>`
-//!   and [`Plan::apply`]`(state, &event)`;
-//! - [`shared_section::decide`] and [`SharedSection::apply`] for a group's shared texts;
-//! - [`sync_events`]`(current organisation, seeds)` for organisation changes.
+//! The write side, cqrs-es style: three [`Aggregate`]s, each with its command, its own event
+//! enum, `decide(context, state, command, actor, now) -> Result<Vec<Event>, GovernanceError>`
+//! and an exhaustive `apply(state, &event)`: [`Plan`] ([`PlanCommand`], [`PlanEvent`]),
+//! [`SharedSection`] ([`SharedSectionCommand`], [`SharedSectionEvent`]) and the
+//! [`Organisation`] (its seeds, [`OrgEvent`]).
 //!
-//! Every [`Event`] has a stable [`Event::kind`], a JSON [`Event::payload`] and a
-//! [`Event::stream`] (`org`, `plan-<id>`, `shared-<group>.<section>`; see [`streams`]).
+//! Every [`DomainEvent`] (an aggregate's event, wrapped) has a stable [`DomainEvent::kind`], a
+//! JSON [`DomainEvent::payload`] and a [`DomainEvent::stream`] (`org`, `plan-<id>`,
+//! `shared-<group>.<section>`; see [`streams`]).
 //!
 //! The read side: [`Projections`] (plans, plans by council, shared sections by group, the
 //! organisation) and [`PlanView`] (status, stage statuses, requirements, blockers, deadlines,
@@ -58,7 +59,7 @@
 //! let mut projections = Projections::new(workflows);
 //! let now = chrono::Utc::now(); // the server's clock; tests pass a fixed time
 //! let mut position = 0;
-//! let mut commit = |p: &mut Projections, events: Vec<Event>| {
+//! let mut commit = |p: &mut Projections, events: Vec<DomainEvent>| {
 //!     for event in events {
 //!         // The server appends (event.stream(), event.kind(), event.payload()) to the ledger,
 //!         // then feeds the committed event back:
@@ -67,7 +68,7 @@
 //!     }
 //! };
 //! let org_events = sync_events(projections.organisation(), &seed);
-//! commit(&mut projections, org_events);
+//! commit(&mut projections, org_events.into_iter().map(DomainEvent::from).collect());
 //!
 //! let id = PlanId::parse("note-1").unwrap();
 //! let start = PlanCommand::Start {
@@ -79,8 +80,8 @@
 //!     key_dates: Default::default(),
 //! };
 //! let amy = PersonId::parse("amy").unwrap();
-//! let events = plan::decide(&projections.context(), None, &start, &amy, now).unwrap();
-//! commit(&mut projections, events);
+//! let events = Plan::decide(&projections.context(), None, &start, &amy, now).unwrap();
+//! commit(&mut projections, events.into_iter().map(DomainEvent::from).collect());
 //!
 //! let view = projections.plan_view(&id).unwrap();
 //! assert_eq!(view.status, PlanStatus::Drafting);
@@ -88,6 +89,7 @@
 //! assert_eq!(view.blockers[0].code.as_str(), "NO_ROLE_HOLDER");
 //! ```
 
+pub mod aggregate;
 pub mod blockers;
 pub mod context;
 pub mod deadlines;
@@ -100,6 +102,7 @@ pub mod plan;
 pub mod projection;
 pub mod shared_section;
 
+pub use aggregate::Aggregate;
 pub use blockers::{Blocker, BlockerCode, WaitingOn};
 pub use context::{Context, SharedSections};
 pub use deadlines::{
@@ -111,18 +114,18 @@ pub use definition::{
     StageKind, Workflow, Workflows,
 };
 pub use error::{DefinitionError, GovernanceError};
-pub use event::{streams, Event, EventDecodeError};
+pub use event::{streams, DomainEvent, EventDecodeError};
 pub use ids::{
     CouncilId, EmailAddress, GroupId, IdError, KeyDateId, PersonId, PlanId, Role, RouteId,
     SectionId, StageId, WorkflowId,
 };
 pub use organisation::{
-    load_seeds, sync_events, Council, Group, Organisation, Person, RoleAssignment, Scope,
+    load_seeds, sync_events, Council, Group, OrgEvent, Organisation, Person, RoleAssignment, Scope,
     SuppliedSection,
 };
 pub use plan::{
-    Decision, DecisionView, Plan, PlanCommand, PlanStatus, Requirement, SignOffView, StageStatus,
-    StageView,
+    Decision, DecisionView, Plan, PlanCommand, PlanEvent, PlanStatus, Requirement, SignOffView,
+    StageStatus, StageView,
 };
 pub use projection::{EventMeta, PlanView, Projections, ProjectionsSnapshot};
-pub use shared_section::{SharedSection, SharedSectionCommand};
+pub use shared_section::{SharedSection, SharedSectionCommand, SharedSectionEvent};

@@ -15,10 +15,10 @@ use crate::blockers::Blocker;
 use crate::context::{Context, SharedSections};
 use crate::deadlines::Deadline;
 use crate::definition::{Workflow, Workflows};
-use crate::event::Event;
+use crate::event::DomainEvent;
 use crate::ids::{CouncilId, GroupId, PlanId, SectionId, StageId};
 use crate::organisation::Organisation;
-use crate::plan::{Plan, PlanStatus, StageView};
+use crate::plan::{Plan, PlanEvent, PlanStatus, StageView};
 use crate::shared_section::SharedSection;
 
 /// What the ledger knows about an event besides its payload.
@@ -164,7 +164,7 @@ impl Projections {
     /// Rebuilds from a full history.
     pub fn rebuild<'a>(
         workflows: Workflows,
-        events: impl IntoIterator<Item = (&'a EventMeta, &'a Event)>,
+        events: impl IntoIterator<Item = (&'a EventMeta, &'a DomainEvent)>,
     ) -> Projections {
         let mut p = Projections::new(workflows);
         for (meta, event) in events {
@@ -175,34 +175,38 @@ impl Projections {
 
     /// Applies one committed event. Events at or before the last applied position are skipped
     /// (returns `false`), so replaying an overlap after a restart is harmless.
-    pub fn apply(&mut self, meta: &EventMeta, event: &Event) -> bool {
+    pub fn apply(&mut self, meta: &EventMeta, event: &DomainEvent) -> bool {
         if self.last_position.is_some_and(|last| meta.position <= last) {
             return false;
         }
         self.last_position = Some(meta.position);
-        self.organisation.apply(event);
-        if let Some((group, section)) = event.shared_key() {
-            let key = (group.clone(), section.clone());
-            let state = self.shared.remove(&key);
-            if let Some(next) = SharedSection::apply(state, event) {
-                self.shared.insert(key, next);
-            }
-        }
-        if let Some(id) = event.plan_id() {
-            if let Event::PlanStarted(started) = event {
-                if !self.plans.contains_key(id) {
-                    self.plan_order.push(id.clone());
-                    for c in &started.councils {
-                        self.by_council
-                            .entry(c.clone())
-                            .or_default()
-                            .push(id.clone());
-                    }
+        match event {
+            DomainEvent::Org(e) => self.organisation.apply(e),
+            DomainEvent::SharedSection(e) => {
+                let (group, section) = e.key();
+                let key = (group.clone(), section.clone());
+                let state = self.shared.remove(&key);
+                if let Some(next) = SharedSection::apply(state, e) {
+                    self.shared.insert(key, next);
                 }
             }
-            let state = self.plans.remove(id);
-            if let Some(plan) = Plan::apply(state, event) {
-                self.plans.insert(id.clone(), plan);
+            DomainEvent::Plan(e) => {
+                let id = e.plan_id();
+                if let PlanEvent::PlanStarted(started) = e {
+                    if !self.plans.contains_key(id) {
+                        self.plan_order.push(id.clone());
+                        for c in &started.councils {
+                            self.by_council
+                                .entry(c.clone())
+                                .or_default()
+                                .push(id.clone());
+                        }
+                    }
+                }
+                let state = self.plans.remove(id);
+                if let Some(plan) = Plan::apply(state, e) {
+                    self.plans.insert(id.clone(), plan);
+                }
             }
         }
         true

@@ -157,7 +157,7 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<(), LedgerError> {
 
 /// A committed event, as every reader sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Event {
+pub struct StoredEvent {
     /// Global position in the log, from 1, without gaps.
     pub position: u64,
     pub stream: String,
@@ -175,7 +175,7 @@ pub struct Event {
     pub hash: Hash,
 }
 
-impl Event {
+impl StoredEvent {
     /// The payload as a JSON value.
     pub fn payload_json(&self) -> serde_json::Value {
         // Safe to expect valid JSON: every payload was checked when it was appended or imported,
@@ -219,7 +219,7 @@ impl Event {
     }
 
     /// Decodes a stored value without checking its hash (see [`check_stored`]).
-    pub(crate) fn decode_stored(bytes: &[u8]) -> Result<Event, String> {
+    pub(crate) fn decode_stored(bytes: &[u8]) -> Result<StoredEvent, String> {
         if bytes.len() < 64 {
             return Err(format!("stored value is {} bytes, too short", bytes.len()));
         }
@@ -246,7 +246,7 @@ impl Event {
         if !r.bytes.is_empty() {
             return Err(format!("{} trailing bytes", r.bytes.len()));
         }
-        Ok(Event {
+        Ok(StoredEvent {
             position,
             stream,
             version,
@@ -270,7 +270,7 @@ pub(crate) fn stored_hash_matches(bytes: &[u8]) -> bool {
     }
 }
 
-fn write_canonical(out: &mut Vec<u8>, e: &Event) {
+fn write_canonical(out: &mut Vec<u8>, e: &StoredEvent) {
     out.push(FORMAT_V1);
     out.extend_from_slice(&e.position.to_be_bytes());
     out.extend_from_slice(&e.version.to_be_bytes());
@@ -326,8 +326,8 @@ impl Reader<'_> {
 mod tests {
     use super::*;
 
-    fn sample() -> Event {
-        let mut e = Event {
+    fn sample() -> StoredEvent {
+        let mut e = StoredEvent {
             position: 7,
             stream: "plan-1".into(),
             version: 3,
@@ -347,7 +347,7 @@ mod tests {
     fn a_stored_event_decodes_to_the_same_event() {
         let e = sample();
         let stored = e.encode_stored();
-        assert_eq!(Event::decode_stored(&stored).unwrap(), e);
+        assert_eq!(StoredEvent::decode_stored(&stored).unwrap(), e);
         assert!(stored_hash_matches(&stored));
     }
 
@@ -365,7 +365,7 @@ mod tests {
     fn truncated_bytes_are_an_error_not_a_panic() {
         let stored = sample().encode_stored();
         for len in 0..stored.len() {
-            assert!(Event::decode_stored(&stored[..len]).is_err());
+            assert!(StoredEvent::decode_stored(&stored[..len]).is_err());
         }
     }
 
@@ -385,7 +385,7 @@ mod tests {
         use proptest::prelude::*;
 
         fn decode_is_total(bytes: &[u8]) {
-            if let Ok(e) = Event::decode_stored(bytes) {
+            if let Ok(e) = StoredEvent::decode_stored(bytes) {
                 assert_eq!(
                     e.encode_stored(),
                     bytes,
@@ -412,7 +412,7 @@ mod tests {
                     "a representable time",
                     |(position, version, id, micros, stream, kind, actor, text, prev)| {
                         let at = DateTime::from_timestamp_micros(micros)?;
-                        let mut e = Event {
+                        let mut e = StoredEvent {
                             position,
                             stream,
                             version,
@@ -440,7 +440,7 @@ mod tests {
 
             #[test]
             fn a_valid_record_round_trips(stored in record()) {
-                let e = Event::decode_stored(&stored).expect("a valid record decodes");
+                let e = StoredEvent::decode_stored(&stored).expect("a valid record decodes");
                 prop_assert_eq!(e.encode_stored(), stored.clone());
                 prop_assert!(stored_hash_matches(&stored));
             }

@@ -17,7 +17,7 @@ use sled::IVec;
 use uuid::Uuid;
 
 use crate::error::LedgerError;
-use crate::event::{Event, Hash};
+use crate::event::{Hash, StoredEvent};
 use crate::ledger::{
     commit_batch, encode_idempotency, last_event, stream_key, Config, Ledger, Trees,
     IMPORT_IN_PROGRESS,
@@ -193,7 +193,7 @@ pub fn verify_export_file(path: &Path) -> Result<VerifyReport, LedgerError> {
 /// Reads and checks an export, handing each event (and its batch's idempotency key) to `sink`.
 fn read_export(
     input: impl BufRead,
-    mut sink: impl FnMut(Event, Option<(String, u32)>) -> Result<(), LedgerError>,
+    mut sink: impl FnMut(StoredEvent, Option<(String, u32)>) -> Result<(), LedgerError>,
 ) -> Result<VerifyReport, LedgerError> {
     let mut lines = input.lines();
     let bad = |line: u64, reason: String| LedgerError::BadExport { line, reason };
@@ -229,7 +229,7 @@ fn read_export(
         let at = DateTime::parse_from_rfc3339(&line.at)
             .map_err(|e| bad(number, format!("time {:?}: {e}", line.at)))?
             .with_timezone(&Utc);
-        let event = Event {
+        let event = StoredEvent {
             position: line.position,
             stream: line.stream,
             version: line.version,

@@ -24,7 +24,7 @@ use tokio::sync::{oneshot, watch};
 
 use crate::durable;
 use crate::error::LedgerError;
-use crate::event::{check_name, Event, Hash, NewEvent, GENESIS};
+use crate::event::{check_name, Hash, NewEvent, StoredEvent, GENESIS};
 use crate::layout::{self, Found};
 use crate::lock::DataLock;
 use crate::recovery::recover;
@@ -72,7 +72,7 @@ pub enum ExpectedVersion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Appended {
     /// The committed events: newly written ones, or the first call's when `duplicate`.
-    pub events: Vec<Event>,
+    pub events: Vec<StoredEvent>,
     /// True when the idempotency key had been used before and nothing was written.
     pub duplicate: bool,
 }
@@ -87,7 +87,7 @@ pub struct Head {
 /// One page of the global log.
 #[derive(Clone, Debug)]
 pub struct Page {
-    pub events: Vec<Event>,
+    pub events: Vec<StoredEvent>,
     /// The position to ask for next, when more durable events exist after this page.
     pub next: Option<u64>,
 }
@@ -188,12 +188,12 @@ pub(crate) fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
 pub(crate) const IMPORT_IN_PROGRESS: &[u8] = b"import-in-progress";
 
 /// The last stored event, if any.
-pub(crate) fn last_event(log: &Tree) -> Result<Option<Event>, LedgerError> {
+pub(crate) fn last_event(log: &Tree) -> Result<Option<StoredEvent>, LedgerError> {
     match log.last()? {
         None => Ok(None),
         Some((key, value)) => {
             let position = u64_at(&key, 0).unwrap_or(0);
-            Event::decode_stored(&value)
+            StoredEvent::decode_stored(&value)
                 .map(Some)
                 .map_err(|reason| LedgerError::Corrupt { position, reason })
         }
@@ -395,7 +395,7 @@ impl Ledger {
     }
 
     /// The event at `position`, if it is durable.
-    pub fn event(&self, position: u64) -> Result<Option<Event>, LedgerError> {
+    pub fn event(&self, position: u64) -> Result<Option<StoredEvent>, LedgerError> {
         if position == 0 || position > self.durable_position() {
             return Ok(None);
         }
@@ -432,7 +432,7 @@ impl Ledger {
         stream: &str,
         from_version: u64,
         limit: usize,
-    ) -> Result<Vec<Event>, LedgerError> {
+    ) -> Result<Vec<StoredEvent>, LedgerError> {
         let durable = self.durable_position();
         let prefix = stream_prefix(stream);
         let start = stream_key(stream, from_version.max(1));
@@ -517,7 +517,7 @@ impl Ledger {
     }
 
     /// The events an earlier append with this idempotency key committed, if any (and durable).
-    pub fn idempotent_result(&self, key: &str) -> Result<Option<Vec<Event>>, LedgerError> {
+    pub fn idempotent_result(&self, key: &str) -> Result<Option<Vec<StoredEvent>>, LedgerError> {
         let Some(value) = self.inner.trees.idempotency.get(key.as_bytes())? else {
             return Ok(None);
         };
@@ -576,8 +576,8 @@ pub(crate) fn decode_idempotency(value: &[u8]) -> Option<(u64, u32)> {
     Some((first, count))
 }
 
-fn decode(position: u64, stored: &[u8]) -> Result<Event, LedgerError> {
-    Event::decode_stored(stored).map_err(|reason| LedgerError::Corrupt { position, reason })
+fn decode(position: u64, stored: &[u8]) -> Result<StoredEvent, LedgerError> {
+    StoredEvent::decode_stored(stored).map_err(|reason| LedgerError::Corrupt { position, reason })
 }
 
 /// Writes one batch to the three trees, entry by entry.
@@ -611,7 +611,7 @@ pub(crate) fn commit_batch(
 pub struct Subscription {
     ledger: Ledger,
     next: u64,
-    buffer: std::collections::VecDeque<Event>,
+    buffer: std::collections::VecDeque<StoredEvent>,
     head: watch::Receiver<Head>,
 }
 
@@ -621,7 +621,7 @@ impl Subscription {
 
     /// The next committed event, waiting for one if the subscriber is caught up.
     /// Fails only when the ledger shuts down or the log cannot be read.
-    pub async fn next(&mut self) -> Result<Event, LedgerError> {
+    pub async fn next(&mut self) -> Result<StoredEvent, LedgerError> {
         loop {
             if let Some(event) = self.buffer.pop_front() {
                 return Ok(event);

@@ -33,8 +33,8 @@ mod writer;
 #[doc(hidden)]
 pub mod fuzzing {
     /// Decodes one stored record (the `log` tree's value); an error for anything malformed.
-    pub fn decode_stored(bytes: &[u8]) -> Result<crate::Event, String> {
-        crate::event::Event::decode_stored(bytes)
+    pub fn decode_stored(bytes: &[u8]) -> Result<crate::StoredEvent, String> {
+        crate::event::StoredEvent::decode_stored(bytes)
     }
 
     /// Whether a stored record's hash matches its bytes.
@@ -49,7 +49,7 @@ pub mod fuzzing {
 }
 
 pub use error::LedgerError;
-pub use event::{Event, Hash, NewEvent, GENESIS, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};
+pub use event::{Hash, NewEvent, StoredEvent, GENESIS, MAX_NAME_BYTES, MAX_PAYLOAD_BYTES};
 pub use export::{verify_export, verify_export_file};
 /// sled's segment size in the ledger's database, for tools that open it directly.
 #[doc(hidden)]

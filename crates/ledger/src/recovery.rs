@@ -27,7 +27,7 @@ use sled::IVec;
 
 use crate::durable::sync_dir;
 use crate::error::LedgerError;
-use crate::event::{Event, GENESIS};
+use crate::event::{StoredEvent, GENESIS};
 use crate::layout;
 use crate::ledger::{
     commit_batch, decode_idempotency, encode_idempotency, last_event, stream_key, u64_at, Head,
@@ -109,7 +109,7 @@ fn head_at(trees: &Trees, position: u64) -> Result<Head, LedgerError> {
             position,
             reason: "the last checkpointed event is missing".into(),
         })?;
-    let event = Event::decode_stored(&stored)
+    let event = StoredEvent::decode_stored(&stored)
         .map_err(|reason| LedgerError::Corrupt { position, reason })?;
     Ok(Head {
         position,
@@ -120,7 +120,7 @@ fn head_at(trees: &Trees, position: u64) -> Result<Head, LedgerError> {
 /// A write-ahead record with its events decoded.
 struct Decoded {
     offset: u64,
-    events: Vec<(Event, Vec<u8>)>,
+    events: Vec<(StoredEvent, Vec<u8>)>,
     keys: Vec<(Vec<u8>, u64, u32)>,
 }
 
@@ -143,13 +143,14 @@ fn generation(scan: Scan) -> Result<(Vec<Decoded>, Vec<Decoded>), LedgerError> {
     for record in scan.records {
         let mut events = Vec::with_capacity(record.batch.events.len());
         for stored in record.batch.events {
-            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
-                position: 0,
-                reason: format!(
-                    "{WAL_FILE}: the record at byte {} has an unreadable event: {reason}",
-                    record.offset
-                ),
-            })?;
+            let event =
+                StoredEvent::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
+                    position: 0,
+                    reason: format!(
+                        "{WAL_FILE}: the record at byte {} has an unreadable event: {reason}",
+                        record.offset
+                    ),
+                })?;
             events.push((event, stored));
         }
         let decoded = Decoded {
@@ -372,7 +373,7 @@ fn set_aside(
     for position in after + 1..=last {
         if let Some(stored) = trees.log.get(position.to_be_bytes())? {
             trees.set_aside.insert(key(position), stored.clone())?;
-            if let Ok(event) = Event::decode_stored(&stored) {
+            if let Ok(event) = StoredEvent::decode_stored(&stored) {
                 trees
                     .streams
                     .remove(stream_key(&event.stream, event.version))?;
@@ -381,7 +382,7 @@ fn set_aside(
         }
     }
     for stored in stranded {
-        let position = Event::decode_stored(&stored).map_or(0, |e| e.position);
+        let position = StoredEvent::decode_stored(&stored).map_or(0, |e| e.position);
         if trees.set_aside.insert(key(position), stored)?.is_none() {
             count += 1;
         }

@@ -14,7 +14,7 @@ type Entry = (IVec, IVec);
 
 /// Five events committed by a real ledger: positions 1 to 5 over streams `s0` and `s1`, each
 /// appended with the idempotency key `key-<position>`.
-fn five_events() -> Vec<Event> {
+fn five_events() -> Vec<StoredEvent> {
     let dir = tempfile::tempdir().unwrap();
     let ledger = Ledger::open(Config::new(dir.path())).unwrap();
     for n in 1..=5u64 {
@@ -35,21 +35,21 @@ fn five_events() -> Vec<Event> {
     events
 }
 
-fn log_entry(e: &Event) -> Entry {
+fn log_entry(e: &StoredEvent) -> Entry {
     (
         IVec::from(&e.position.to_be_bytes()[..]),
         IVec::from(e.encode_stored()),
     )
 }
 
-fn index_entry(e: &Event) -> Entry {
+fn index_entry(e: &StoredEvent) -> Entry {
     (
         IVec::from(stream_key(&e.stream, e.version)),
         IVec::from(&e.position.to_be_bytes()[..]),
     )
 }
 
-fn key_entry(e: &Event) -> Entry {
+fn key_entry(e: &StoredEvent) -> Entry {
     (
         IVec::from(format!("key-{}", e.position).as_bytes()),
         encode_idempotency(e.position, 1),
@@ -60,18 +60,18 @@ fn key_entry(e: &Event) -> Entry {
 #[derive(Default)]
 struct Crash<'a> {
     /// Events sled's own file holds durably, all three entries each.
-    checkpointed: &'a [Event],
+    checkpointed: &'a [StoredEvent],
     /// Whether the checkpoint marker is missing (a folder from before it existed).
     no_marker: bool,
     /// Log entries sled wrote out after the checkpoint, without their index entries.
-    sled_log: &'a [Event],
+    sled_log: &'a [StoredEvent],
     /// Stream-index entries sled wrote out after the checkpoint.
-    sled_index: &'a [Event],
+    sled_index: &'a [StoredEvent],
     /// Events in the write-ahead file, one record each, with their keys.
-    wal: &'a [Event],
+    wal: &'a [StoredEvent],
     /// Records after those, left from before the checkpoint (the file is reused, not
     /// emptied). Without `wal`, the first one's header is zeroed, as a checkpoint leaves it.
-    stale: &'a [Event],
+    stale: &'a [StoredEvent],
 }
 
 /// A data folder as `c` describes it.
@@ -79,7 +79,7 @@ fn crash(c: Crash) -> tempfile::TempDir {
     let folder = tempfile::tempdir().unwrap();
     let dir = folder.path();
     let trees = Trees::open(&Config::new(dir)).unwrap();
-    let all = |f: fn(&Event) -> Entry, events: &[Event]| events.iter().map(f).collect();
+    let all = |f: fn(&StoredEvent) -> Entry, events: &[StoredEvent]| events.iter().map(f).collect();
     let (log, index, keys): (Vec<_>, Vec<_>, Vec<_>) = (
         all(log_entry, c.checkpointed),
         all(index_entry, c.checkpointed),
@@ -112,7 +112,7 @@ fn crash(c: Crash) -> tempfile::TempDir {
 
 /// Opens the folder, checks it against `events` (what it must hold, no more), and reopens it
 /// once more, which must find nothing to recover.
-fn open_and_check(dir: &Path, events: &[Event], rebuilt: u64) -> Ledger {
+fn open_and_check(dir: &Path, events: &[StoredEvent], rebuilt: u64) -> Ledger {
     let ledger = Ledger::open(Config::new(dir)).unwrap();
     assert_eq!(ledger.recovered_at_open(), rebuilt);
     let report = ledger.verify().unwrap();
@@ -247,7 +247,7 @@ fn a_missing_write_ahead_file_is_refused_and_accepting_the_loss_sets_aside_what_
     let ledger = open_accepting_loss(dir.path());
     let report = ledger.verify().unwrap();
     assert_eq!(report.events, 3);
-    let kept: Vec<Event> = report.set_aside.into_iter().map(|s| s.event).collect();
+    let kept: Vec<StoredEvent> = report.set_aside.into_iter().map(|s| s.event).collect();
     assert_eq!(kept, events[3..]);
     ledger.shutdown();
     drop(ledger);

@@ -77,14 +77,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::event::{Event, NewEvent};
+    use crate::event::{NewEvent, StoredEvent};
     use crate::layout::Found;
     use crate::ledger::{commit_batch, encode_idempotency, stream_key, ExpectedVersion, Ledger};
     use crate::wal::Wal;
 
     /// `n` events with 60 KiB payloads (large enough for 0.1's sled to write blobs), committed by
     /// a real ledger, each with the idempotency key `key-<position>`.
-    fn events(n: u64) -> Vec<Event> {
+    fn events(n: u64) -> Vec<StoredEvent> {
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(Config::new(dir.path())).unwrap();
         let pad = "x".repeat(60 * 1024);
@@ -102,12 +102,12 @@ mod tests {
 
     /// A 0.1 folder whose sled holds `events[..in_sled]` (checkpointed) and whose write-ahead
     /// file holds the rest, as a crash leaves it.
-    fn legacy_folder(events: &[Event], in_sled: usize) -> tempfile::TempDir {
+    fn legacy_folder(events: &[StoredEvent], in_sled: usize) -> tempfile::TempDir {
         let folder = tempfile::tempdir().unwrap();
         let dir = folder.path();
         {
             let trees = Trees::open_at(dir, LEGACY_SEGMENT_BYTES, 1 << 20).unwrap();
-            let entries = |e: &Event| {
+            let entries = |e: &StoredEvent| {
                 let at = sled::IVec::from(&e.position.to_be_bytes()[..]);
                 (
                     (at.clone(), sled::IVec::from(e.encode_stored())),
@@ -141,7 +141,7 @@ mod tests {
         folder
     }
 
-    fn check_upgraded(dir: &Path, events: &[Event]) {
+    fn check_upgraded(dir: &Path, events: &[StoredEvent]) {
         let ledger = Ledger::open(Config::new(dir)).unwrap();
         assert_eq!(ledger.verify().unwrap().events, events.len() as u64);
         assert_eq!(ledger.read_all(1, 1000).unwrap().events, events);

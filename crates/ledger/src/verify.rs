@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::error::LedgerError;
-use crate::event::{stored_hash_matches, Event, Hash, GENESIS};
+use crate::event::{stored_hash_matches, Hash, StoredEvent, GENESIS};
 use crate::ledger::{decode_idempotency, stream_key, u64_at, Head, Ledger};
 
 /// What a successful `verify` (or export check) saw.
@@ -25,7 +25,7 @@ pub struct SetAside {
     /// When recovery set it aside.
     pub at: DateTime<Utc>,
     /// The event as it was stored (its position is the one it had).
-    pub event: Event,
+    pub event: StoredEvent,
 }
 
 /// Checks events in log order: positions without gaps, chained hashes, stream versions without
@@ -47,7 +47,7 @@ impl ChainCheck {
     }
 
     /// Checks the next event (already decoded); `Err` carries the reason.
-    pub(crate) fn check(&mut self, event: &Event) -> Result<(), String> {
+    pub(crate) fn check(&mut self, event: &StoredEvent) -> Result<(), String> {
         if event.position != self.next_position {
             return Err(format!(
                 "position {} is missing (found {} next)",
@@ -103,10 +103,11 @@ impl Ledger {
             let (key, stored) = item?;
             let micros = u64_at(&key, 0).unwrap_or(0);
             let position = u64_at(&key, 8).unwrap_or(0);
-            let event = Event::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
-                position,
-                reason: format!("an event set aside at recovery cannot be read: {reason}"),
-            })?;
+            let event =
+                StoredEvent::decode_stored(&stored).map_err(|reason| LedgerError::Corrupt {
+                    position,
+                    reason: format!("an event set aside at recovery cannot be read: {reason}"),
+                })?;
             out.push(SetAside {
                 at: DateTime::from_timestamp_micros(micros as i64).unwrap_or_default(),
                 event,
@@ -139,7 +140,7 @@ impl Ledger {
                     "the stored bytes do not match the stored hash (altered?)".into(),
                 ));
             }
-            let event = Event::decode_stored(&stored).map_err(&corrupt)?;
+            let event = StoredEvent::decode_stored(&stored).map_err(&corrupt)?;
             if event.position != position {
                 return Err(corrupt(format!(
                     "stored under position {position} but says {}",

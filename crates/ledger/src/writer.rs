@@ -23,7 +23,7 @@ use tokio::sync::oneshot;
 use uuid::Uuid;
 
 use crate::error::LedgerError;
-use crate::event::{Event, Hash, NewEvent};
+use crate::event::{Hash, NewEvent, StoredEvent};
 use crate::ledger::{
     commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at,
     Appended, Durable, ExpectedVersion, Head, Trees,
@@ -95,14 +95,14 @@ enum Outcome {
     /// The key was used earlier in this same batch: the same events, not written twice.
     RepeatedInBatch(Range<usize>),
     /// The key was used by an earlier batch: these events, nothing written.
-    Repeated(Vec<Event>),
+    Repeated(Vec<StoredEvent>),
     Refused(LedgerError),
 }
 
 /// The batch being assembled.
 #[derive(Default)]
 struct Batch {
-    events: Vec<Event>,
+    events: Vec<StoredEvent>,
     log: Vec<(IVec, IVec)>,
     streams: Vec<(IVec, IVec)>,
     idempotency: Vec<(IVec, IVec)>,
@@ -264,7 +264,7 @@ impl Writer {
         *last_at = (*last_at).max(now);
         let at = DateTime::<Utc>::from_timestamp_micros(*last_at).unwrap_or_default();
         for (i, new) in request.events.iter().enumerate() {
-            let mut event = Event {
+            let mut event = StoredEvent {
                 position: head.position + 1,
                 stream: request.stream.clone(),
                 version: current + 1 + i as u64,
@@ -384,7 +384,7 @@ impl Writer {
     }
 
     /// The events an earlier call with this idempotency key committed, if any.
-    fn earlier_result(&self, key: &str) -> Result<Option<Vec<Event>>, LedgerError> {
+    fn earlier_result(&self, key: &str) -> Result<Option<Vec<StoredEvent>>, LedgerError> {
         let Some(value) = self.trees.idempotency.get(key.as_bytes())? else {
             return Ok(None);
         };
@@ -401,7 +401,7 @@ impl Writer {
                 }
             })?;
             events.push(
-                Event::decode_stored(&stored)
+                StoredEvent::decode_stored(&stored)
                     .map_err(|reason| LedgerError::Corrupt { position, reason })?,
             );
         }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use councilflow_ledger::{
-    verify_export, Config, Event, ExpectedVersion, Ledger, LedgerError, NewEvent, GENESIS,
+    verify_export, Config, ExpectedVersion, Ledger, LedgerError, NewEvent, StoredEvent, GENESIS,
 };
 use serde_json::json;
 
@@ -40,7 +40,7 @@ fn the_first_event_chains_from_genesis_and_each_next_from_the_one_before() {
             None,
         )
         .unwrap();
-    let all: Vec<Event> = a.events.into_iter().chain(b.events).collect();
+    let all: Vec<StoredEvent> = a.events.into_iter().chain(b.events).collect();
     assert_eq!(
         all.iter().map(|e| e.position).collect::<Vec<_>>(),
         [1, 2, 3]

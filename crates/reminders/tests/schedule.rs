@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use councilflow_governance::{
-    load_seeds, plan, shared_section, sync_events, Event, EventMeta, PersonId, PlanCommand, PlanId,
-    Projections, Role, SharedSectionCommand, Workflows,
+    load_seeds, plan, shared_section, sync_events, DomainEvent, EventMeta, PersonId, PlanCommand,
+    PlanId, Projections, Role, SharedSectionCommand, Workflows,
 };
 use councilflow_reminders::{due_now, plan_schedule, shared_schedule, Offset, Planned};
 
@@ -50,7 +50,7 @@ impl World {
         world
     }
 
-    fn commit(&mut self, events: Vec<Event>, now: DateTime<Utc>) {
+    fn commit<E: Into<DomainEvent>>(&mut self, events: Vec<E>, now: DateTime<Utc>) {
         for e in events {
             self.position += 1;
             self.p.apply(
@@ -58,7 +58,7 @@ impl World {
                     position: self.position,
                     recorded_at: now,
                 },
-                &e,
+                &e.into(),
             );
         }
     }

@@ -12,8 +12,7 @@ use anyhow::{bail, Context};
 use councilflow_api::service::{people_lines, PEOPLE_FILE};
 use councilflow_api::TokenStore;
 use councilflow_governance::{
-    streams, Event as DomainEvent, EventMeta, Organisation, PersonId, PlanId, Projections,
-    Workflows,
+    streams, DomainEvent, EventMeta, Organisation, PersonId, PlanId, Projections, Workflows,
 };
 use councilflow_ledger::{Config, Ledger, LedgerError};
 
@@ -56,7 +55,9 @@ fn organisation(ledger: &Ledger) -> anyhow::Result<Organisation> {
     for event in events {
         let domain = DomainEvent::from_parts(&event.kind, &event.payload_json())
             .with_context(|| format!("decoding organisation event {}", event.position))?;
-        org.apply(&domain);
+        if let DomainEvent::Org(event) = domain {
+            org.apply(&event);
+        }
     }
     Ok(org)
 }
@@ -257,7 +258,7 @@ pub fn export_plan(args: &ExportPlanArgs) -> anyhow::Result<()> {
     loop {
         let page = ledger.read_all(from, 4096)?;
         for event in &page.events {
-            if !DomainEvent::KINDS.contains(&event.kind.as_str()) {
+            if !DomainEvent::kinds().any(|k| k == event.kind) {
                 continue;
             }
             let domain = DomainEvent::from_parts(&event.kind, &event.payload_json())

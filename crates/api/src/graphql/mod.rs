@@ -16,7 +16,7 @@ use async_graphql::{
     BatchRequest, BatchResponse, Error, ErrorExtensions, Request, Response, Schema as GqlSchema,
     ServerError,
 };
-use councilflow_governance::PersonId;
+use councilflow_governance::{GovernanceError, PersonId};
 
 use crate::service::{Service, ServiceError};
 
@@ -140,7 +140,7 @@ pub(crate) fn service_error(e: ServiceError) -> Error {
 }
 
 pub(crate) fn bad_input(message: impl Into<String>) -> Error {
-    service_error(ServiceError::BadInput(message.into()))
+    service_error(GovernanceError::BadInput(message.into()).into())
 }
 
 /// Builds the schema with its limits and the service.

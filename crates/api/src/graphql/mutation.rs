@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use councilflow_governance::{
-    CouncilId, GroupId, KeyDateId, PersonId, PlanCommand, PlanId, Role, RouteId, SectionId,
-    SharedSectionCommand, StageId, WorkflowId,
+    CouncilId, GovernanceError, GroupId, KeyDateId, PersonId, Plan, PlanCommand, PlanId, Role,
+    RouteId, SectionId, SharedSection as SharedSectionAggregate, SharedSectionCommand, StageId,
+    WorkflowId,
 };
 
 use super::objects::{
@@ -193,7 +194,6 @@ fn events(written: Written) -> Vec<Event> {
 /// Runs a plan command for the viewer and answers with the plan as it now is.
 async fn plan_mutation(
     ctx: &Context<'_>,
-    operation: &str,
     plan: PlanId,
     command: PlanCommand,
     key: Option<&str>,
@@ -201,7 +201,7 @@ async fn plan_mutation(
     let actor = viewer(ctx)?;
     let service = service(ctx);
     let written = service
-        .plan_command(&actor, operation, &plan, command, key)
+        .execute::<Plan>(&actor, &plan, command, key)
         .await
         .map_err(service_error)?;
     plan_payload(ctx, &plan, written)
@@ -209,8 +209,9 @@ async fn plan_mutation(
 
 fn plan_payload(ctx: &Context<'_>, plan: &PlanId, written: Written) -> Result<PlanPayload> {
     let state = service(ctx).read();
-    let object = PlanObject::now(&state.projections, plan)
-        .ok_or_else(|| service_error(ServiceError::NotFound(format!("there is no plan {plan}"))))?;
+    let object = PlanObject::now(&state.projections, plan).ok_or_else(|| {
+        service_error(GovernanceError::NotFound(format!("there is no plan {plan}")).into())
+    })?;
     Ok(PlanPayload {
         plan: object,
         events: events(written),
@@ -219,7 +220,6 @@ fn plan_payload(ctx: &Context<'_>, plan: &PlanId, written: Written) -> Result<Pl
 
 async fn shared_mutation(
     ctx: &Context<'_>,
-    operation: &str,
     group: GroupId,
     section: SectionId,
     command: SharedSectionCommand,
@@ -227,8 +227,9 @@ async fn shared_mutation(
 ) -> Result<SharedSectionPayload> {
     let actor = viewer(ctx)?;
     let service = service(ctx);
+    let key_of_aggregate = (group.clone(), section.clone());
     let written = service
-        .shared_section_command(&actor, operation, &group, &section, command, key)
+        .execute::<SharedSectionAggregate>(&actor, &key_of_aggregate, command, key)
         .await
         .map_err(service_error)?;
     let shared = service
@@ -288,13 +289,7 @@ impl MutationRoot {
         };
         let service = service(ctx);
         let written = service
-            .plan_command(
-                &actor,
-                "startPlan",
-                &plan,
-                command,
-                input.idempotency_key.as_deref(),
-            )
+            .execute::<Plan>(&actor, &plan, command, input.idempotency_key.as_deref())
             .await
             .map_err(service_error)?;
         // A repeated key answers with the plan the first call started, whatever id this call made.
@@ -319,14 +314,7 @@ impl MutationRoot {
             text: input.text,
             expected_revision: revision(input.expected_revision)?,
         };
-        plan_mutation(
-            ctx,
-            "editSection",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn sign_off(&self, ctx: &Context<'_>, input: SignOffInput) -> Result<PlanPayload> {
@@ -340,14 +328,7 @@ impl MutationRoot {
             council: parse_opt_id("council", input.council, CouncilId::parse)?,
             comment: input.comment,
         };
-        plan_mutation(
-            ctx,
-            "signOff",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn withdraw_sign_off(
@@ -363,14 +344,7 @@ impl MutationRoot {
             council: parse_opt_id("council", input.council, CouncilId::parse)?,
             reason: input.reason,
         };
-        plan_mutation(
-            ctx,
-            "withdrawSignOff",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn record_committee_decision(
@@ -392,14 +366,7 @@ impl MutationRoot {
             minute_reference: input.minute_reference,
             delegated_to: parse_opt_id("person", input.delegated_to, PersonId::parse)?,
         };
-        plan_mutation(
-            ctx,
-            "recordCommitteeDecision",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     /// Schedules (or moves) a committee meeting; its papers deadline follows the date.
@@ -416,14 +383,7 @@ impl MutationRoot {
             committee: input.committee,
             meeting_date: input.meeting_date.0,
         };
-        plan_mutation(
-            ctx,
-            "scheduleMeeting",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn submit_plan(&self, ctx: &Context<'_>, input: SubmitPlanInput) -> Result<PlanPayload> {
@@ -434,14 +394,7 @@ impl MutationRoot {
         let command = PlanCommand::Submit {
             reference: input.reference,
         };
-        plan_mutation(
-            ctx,
-            "submitPlan",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn publish_plan(
@@ -458,14 +411,7 @@ impl MutationRoot {
         }
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::Publish { url: input.url };
-        plan_mutation(
-            ctx,
-            "publishPlan",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn set_deadline(
@@ -478,14 +424,7 @@ impl MutationRoot {
             stage: parse_opt_id("stage", input.stage_id, StageId::parse)?,
             due: input.due,
         };
-        plan_mutation(
-            ctx,
-            "setDeadline",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     /// Sets or moves a key date the workflow declares; deadlines computed from it move too.
@@ -495,14 +434,7 @@ impl MutationRoot {
             date: parse_id("key date", &input.key_date, KeyDateId::parse)?,
             on: input.date.0,
         };
-        plan_mutation(
-            ctx,
-            "setKeyDate",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
     async fn propose_shared_section(
@@ -521,7 +453,6 @@ impl MutationRoot {
         };
         shared_mutation(
             ctx,
-            "proposeSharedSection",
             group,
             section,
             command,
@@ -545,7 +476,6 @@ impl MutationRoot {
         };
         shared_mutation(
             ctx,
-            "agreeSharedSection",
             group,
             section,
             command,
@@ -563,13 +493,6 @@ impl MutationRoot {
         let command = PlanCommand::AdoptSharedSection {
             section: parse_id("section", &input.section_id, SectionId::parse)?,
         };
-        plan_mutation(
-            ctx,
-            "adoptSharedSection",
-            plan,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 }

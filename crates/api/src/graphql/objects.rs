@@ -663,7 +663,7 @@ impl PlanObject {
             );
         }
         events.sort_by_key(|e| e.position);
-        let mut events: Vec<ledger::Event> = events
+        let mut events: Vec<ledger::StoredEvent> = events
             .into_iter()
             .filter(|e| e.position > after)
             .filter(|e| self.as_of.is_none_or(|t| e.at <= t))
@@ -928,7 +928,7 @@ impl SharedSection {
 
 // ---- events and pages ----
 
-pub struct Event(pub ledger::Event);
+pub struct Event(pub ledger::StoredEvent);
 
 #[Object(serial)]
 impl Event {
@@ -993,7 +993,7 @@ pub struct EventConnection {
 }
 
 impl EventConnection {
-    pub(crate) fn new(events: Vec<ledger::Event>, has_next_page: bool) -> EventConnection {
+    pub(crate) fn new(events: Vec<ledger::StoredEvent>, has_next_page: bool) -> EventConnection {
         let end_cursor = events.last().map(|e| e.position.to_string());
         EventConnection {
             edges: events

@@ -5,21 +5,20 @@
 //! the feed read from the log rather than drop events.
 
 use async_graphql::{Context, Result, Subscription, ID};
-use councilflow_governance::{streams, PlanId};
+use councilflow_governance::{streams, GovernanceError, PlanId};
 use councilflow_ledger::Subscription as LedgerSubscription;
 use futures_util::Stream;
 
 use super::objects::{parse_cursor, Event};
 use super::query::parse_id;
 use super::{service, service_error, viewer};
-use crate::service::ServiceError;
 
 pub struct SubscriptionRoot;
 
 /// The ledger's events from `subscription`, keeping those `keep` accepts, until the ledger closes.
 fn feed(
     subscription: LedgerSubscription,
-    keep: impl Fn(&councilflow_ledger::Event) -> bool + Send + 'static,
+    keep: impl Fn(&councilflow_ledger::StoredEvent) -> bool + Send + 'static,
 ) -> impl Stream<Item = Event> {
     futures_util::stream::unfold(
         (subscription, keep),
@@ -49,9 +48,9 @@ impl SubscriptionRoot {
         let plan = parse_id("plan", &plan_id, PlanId::parse)?;
         let service = service(ctx);
         if service.read().projections.plan(&plan).is_none() {
-            return Err(service_error(ServiceError::NotFound(format!(
-                "there is no plan {plan}"
-            ))));
+            return Err(service_error(
+                GovernanceError::NotFound(format!("there is no plan {plan}")).into(),
+            ));
         }
         let from = match after {
             Some(cursor) => parse_cursor(Some(&cursor))? + 1,

@@ -9,9 +9,9 @@ use std::fs;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use councilflow_governance::{
-    plan, shared_section, sync_events, CouncilId, Decision, Event, EventMeta, GovernanceError,
-    GroupId, Organisation, PersonId, Plan, PlanCommand, PlanId, Projections, Role, SectionId,
-    SharedSectionCommand, StageId, Workflows,
+    plan, shared_section, sync_events, CouncilId, Decision, DomainEvent, EventMeta,
+    GovernanceError, GroupId, Organisation, PersonId, Plan, PlanCommand, PlanEvent, PlanId,
+    Projections, Role, SectionId, SharedSectionCommand, SharedSectionEvent, StageId, Workflows,
 };
 
 pub const WORKFLOWS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows");
@@ -74,7 +74,7 @@ pub fn sec(id: &str) -> SectionId {
 #[derive(Clone)]
 pub struct World {
     pub p: Projections,
-    pub log: Vec<(EventMeta, Event)>,
+    pub log: Vec<(EventMeta, DomainEvent)>,
     position: u64,
 }
 
@@ -95,8 +95,9 @@ impl World {
         w
     }
 
-    pub fn commit(&mut self, events: Vec<Event>, at: DateTime<Utc>) {
+    pub fn commit<E: Into<DomainEvent>>(&mut self, events: Vec<E>, at: DateTime<Utc>) {
         for e in events {
+            let e = e.into();
             self.position += 1;
             let meta = EventMeta {
                 position: self.position,
@@ -114,7 +115,7 @@ impl World {
         actor: &str,
         cmd: PlanCommand,
         at: &str,
-    ) -> Result<Vec<Event>, GovernanceError> {
+    ) -> Result<Vec<PlanEvent>, GovernanceError> {
         let at = t(at);
         let id = PlanId::parse(plan_id).unwrap();
         let events = plan::decide(&self.p.context(), self.p.plan(&id), &cmd, &pid(actor), at)?;
@@ -127,7 +128,7 @@ impl World {
         actor: &str,
         cmd: SharedSectionCommand,
         at: &str,
-    ) -> Result<Vec<Event>, GovernanceError> {
+    ) -> Result<Vec<SharedSectionEvent>, GovernanceError> {
         let at = t(at);
         let (group, section) = match &cmd {
             SharedSectionCommand::Propose { group, section, .. }

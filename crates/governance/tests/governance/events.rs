@@ -1,6 +1,6 @@
 //! Events: stable kinds, JSON payloads that round-trip, and the streams they are appended to.
 
-use councilflow_governance::{streams, Decision, Event, GroupId, PlanCommand, PlanId, Role};
+use councilflow_governance::{streams, Decision, DomainEvent, GroupId, PlanCommand, PlanId, Role};
 
 use crate::common::*;
 
@@ -148,19 +148,19 @@ fn every_event_kind_round_trips_through_its_kind_and_json_payload() {
             "the kind travels beside the payload"
         );
         let text = serde_json::to_string(&payload).unwrap();
-        let back = Event::from_parts(kind, &serde_json::from_str(&text).unwrap()).unwrap();
+        let back = DomainEvent::from_parts(kind, &serde_json::from_str(&text).unwrap()).unwrap();
         assert_eq!(&back, event);
         seen.insert(kind);
     }
-    let all: std::collections::BTreeSet<&str> = Event::KINDS.into_iter().collect();
+    let all: std::collections::BTreeSet<&str> = DomainEvent::kinds().collect();
     assert_eq!(seen, all, "the busy world should produce every kind");
 }
 
 #[test]
 fn an_unknown_kind_or_a_malformed_payload_is_refused() {
-    assert!(Event::from_parts("PlanExploded", &serde_json::json!({})).is_err());
-    let err =
-        Event::from_parts("SignedOff", &serde_json::json!({ "plan": "Not A Slug" })).unwrap_err();
+    assert!(DomainEvent::from_parts("PlanExploded", &serde_json::json!({})).is_err());
+    let err = DomainEvent::from_parts("SignedOff", &serde_json::json!({ "plan": "Not A Slug" }))
+        .unwrap_err();
     assert!(err
         .to_string()
         .starts_with("cannot read a 'SignedOff' event"));

@@ -3,8 +3,8 @@
 //! up to a time equals the plan rebuilt from every event recorded up to then.
 
 use councilflow_governance::{
-    Decision, Event, EventMeta, PersonId, Plan, PlanCommand, Projections, Role, Scope,
-    SharedSectionCommand,
+    Decision, DomainEvent, EventMeta, PersonId, Plan, PlanCommand, PlanEvent, Projections, Role,
+    Scope, SharedSectionCommand,
 };
 
 use crate::common::*;
@@ -211,13 +211,14 @@ fn random_history(seed: u64, steps: usize) -> World {
 }
 
 /// The log as the ledger would store it: kind and JSON payload, read back.
-fn through_the_ledger(log: &[(EventMeta, Event)]) -> Vec<(EventMeta, Event)> {
+fn through_the_ledger(log: &[(EventMeta, DomainEvent)]) -> Vec<(EventMeta, DomainEvent)> {
     log.iter()
         .map(|(meta, e)| {
             let stored = serde_json::to_vec(&e.payload()).unwrap();
             (
                 meta.clone(),
-                Event::from_parts(e.kind(), &serde_json::from_slice(&stored).unwrap()).unwrap(),
+                DomainEvent::from_parts(e.kind(), &serde_json::from_slice(&stored).unwrap())
+                    .unwrap(),
             )
         })
         .collect()
@@ -227,7 +228,11 @@ fn through_the_ledger(log: &[(EventMeta, Event)]) -> Vec<(EventMeta, Event)> {
 fn a_long_random_history_applied_incrementally_equals_a_rebuild_from_scratch() {
     for seed in [1, 2, 3] {
         let w = random_history(seed, 1500);
-        let plan_events = w.log.iter().filter(|(_, e)| e.plan_id().is_some()).count();
+        let plan_events = w
+            .log
+            .iter()
+            .filter(|(_, e)| e.plan_event().is_some())
+            .count();
         assert!(
             plan_events > 300,
             "seed {seed}: only {plan_events} plan events; the generator is too timid"
@@ -264,19 +269,20 @@ fn a_plan_replayed_from_its_own_events_up_to_a_time_equals_the_plan_rebuilt_from
     let mut rng = fastrand::Rng::with_seed(99);
     for plan in w.p.plans() {
         // What the API does for `plan(asOf:)`: the plan's own stream, cut at the time.
-        let own: Vec<&(EventMeta, Event)> = w
+        let own: Vec<(&EventMeta, &PlanEvent)> = w
             .log
             .iter()
-            .filter(|(_, e)| e.plan_id() == Some(&plan.id))
+            .filter_map(|(m, e)| Some((m, e.plan_event()?)))
+            .filter(|(_, e)| e.plan_id() == &plan.id)
             .collect();
-        let cut = &own[rng.usize(..own.len())].0;
+        let cut = own[rng.usize(..own.len())].0;
         let as_of = Plan::replay(
             own.iter()
                 .take_while(|(m, _)| m.recorded_at <= cut.recorded_at)
-                .map(|(_, e)| e),
+                .map(|(_, e)| *e),
         )
         .unwrap();
-        let upto: Vec<(EventMeta, Event)> = w
+        let upto: Vec<(EventMeta, DomainEvent)> = w
             .log
             .iter()
             .filter(|(m, _)| m.recorded_at <= cut.recorded_at)

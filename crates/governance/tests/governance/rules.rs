@@ -1,6 +1,6 @@
 //! Each governance rule, given / when / then, once accepted and once refused.
 
-use councilflow_governance::{Decision, Event, PlanCommand, Role, StageStatus};
+use councilflow_governance::{Decision, PlanCommand, PlanEvent, Role, StageStatus};
 
 use crate::common::*;
 
@@ -266,7 +266,7 @@ fn a_deputys_sign_off_is_recorded_as_a_deputys() {
             "2024-07-09T09:00:00+01:00",
         )
         .unwrap();
-    let Event::SignedOff(s) = &events[0] else {
+    let PlanEvent::SignedOff(s) = &events[0] else {
         panic!()
     };
     assert!(s.deputy);
@@ -279,7 +279,7 @@ fn a_deputys_sign_off_is_recorded_as_a_deputys() {
             "2024-07-10T09:00:00+01:00",
         )
         .unwrap();
-    let Event::SignedOff(s) = &events[0] else {
+    let PlanEvent::SignedOff(s) = &events[0] else {
         panic!()
     };
     assert!(!s.deputy);

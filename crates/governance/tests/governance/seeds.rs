@@ -1,7 +1,7 @@
 //! Organisation seeds: the shipped files load with every role the routes need, bad seeds are
 //! refused with file and line, and syncing is idempotent and records changes as events.
 
-use councilflow_governance::{load_seeds, sync_events, Event, Organisation, Role, Scope};
+use councilflow_governance::{load_seeds, sync_events, OrgEvent, Organisation, Role, Scope};
 
 use crate::common::*;
 
@@ -124,7 +124,7 @@ fn a_changed_seed_records_exactly_its_changes() {
     owen.roles.clear();
     changed.people.remove(&pid("performance-dashboard"));
     let events = sync_events(&org, &changed);
-    let kinds: Vec<&str> = events.iter().map(Event::kind).collect();
+    let kinds: Vec<&str> = events.iter().map(OrgEvent::kind).collect();
     assert_eq!(kinds, ["CouncilUpdated", "RoleRevoked", "RoleRevoked"]);
     let after = Organisation::from_events(
         sync_events(&Organisation::default(), &seed)

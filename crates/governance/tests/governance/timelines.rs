@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use councilflow_governance::{
-    DeadlineKind, Decision, Event, GovernanceError, GroupId, PlanCommand, PlanId, PlanStatus, Role,
-    StageStatus, Workflow, Workflows,
+    DeadlineKind, Decision, GovernanceError, GroupId, PlanCommand, PlanEvent, PlanId, PlanStatus,
+    Role, StageStatus, Workflow, Workflows,
 };
 
 use crate::common::*;
@@ -94,7 +94,7 @@ fn derbyshire_dales_submitted_on_19_july_2024_is_on_time() {
         .act(DD, "ellie-shaw", submit(), "2024-07-19T15:00:00+01:00")
         .unwrap();
     // Then it is recorded on time, with the approved content hash
-    let Event::PlanSubmitted(s) = &events[0] else {
+    let PlanEvent::PlanSubmitted(s) = &events[0] else {
         panic!("{events:?}")
     };
     assert!(!s.late);
@@ -813,7 +813,7 @@ fn delegated_amendments_do_not_reopen_the_committee_stage() {
         )
         .unwrap();
     // Then the edit is recorded as delegated and no stage reopens
-    let Event::SectionEdited(e) = &events[0] else {
+    let PlanEvent::SectionEdited(e) = &events[0] else {
         panic!()
     };
     assert_eq!(

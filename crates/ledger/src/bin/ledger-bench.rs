@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use councilflow_ledger::{Config, Event, ExpectedVersion, Ledger, NewEvent};
+use councilflow_ledger::{Config, ExpectedVersion, Ledger, NewEvent, StoredEvent};
 
 // glibc malloc spends more time than the ledger when a replay decodes a million events.
 #[global_allocator]
@@ -186,7 +186,7 @@ fn appends(
 /// Reads the whole log back into memory; events per second.
 fn replay(ledger: &Ledger) -> (f64, usize) {
     let start = Instant::now();
-    let mut events: Vec<Event> = Vec::new();
+    let mut events: Vec<StoredEvent> = Vec::new();
     let mut from = 1;
     loop {
         let page = ledger.read_all(from, 4096).expect("read");

@@ -22,7 +22,7 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use councilflow_api::{Service, Settings};
 use councilflow_governance::{
-    CouncilId, PersonId, PlanCommand, PlanId, Role, SectionId, StageId, WorkflowId,
+    CouncilId, PersonId, Plan, PlanCommand, PlanId, Role, SectionId, StageId, WorkflowId,
 };
 use councilflow_server::definitions::{self, Kind};
 
@@ -145,7 +145,7 @@ async fn fill(
             key_dates: Default::default(),
         };
         service
-            .plan_command(&drafter, "startPlan", &id, command, None)
+            .execute::<Plan>(&drafter, &id, command, None)
             .await?;
         if n % 10 == 0 {
             let sign_off = PlanCommand::SignOff {
@@ -155,7 +155,7 @@ async fn fill(
                 comment: None,
             };
             service
-                .plan_command(&holder, "signOff", &id, sign_off, None)
+                .execute::<Plan>(&holder, &id, sign_off, None)
                 .await?;
         }
         ids.push(id);
@@ -177,7 +177,7 @@ async fn fill(
                     expected_revision: None,
                 };
                 service
-                    .plan_command(&drafter, "editSection", &ids[p], command, None)
+                    .execute::<Plan>(&drafter, &ids[p], command, None)
                     .await?;
                 edit += 1;
             }

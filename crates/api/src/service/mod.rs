@@ -1,43 +1,37 @@
 //! The service: the ledger and the governance engine wired together, with no GraphQL in sight.
 //!
-//! Writes: a command is decided against the current projections, its events are appended to the
-//! ledger with the stream's expected version (optimistic concurrency) and the caller's idempotency
-//! key, and the call returns once the projector has applied them — so a mutation's answer already
-//! reflects its own write. A ledger conflict (another write to the same stream came first) means
-//! "decide again on the newer state": the command's own preconditions, such as an edit's expected
-//! revision, then decide whether it still holds.
-//!
-//! Reads: one projector task follows the ledger's subscription and applies every committed event,
-//! in order, to [`State`]. It is the only writer of the projections, so they never see events out
-//! of order, and they never see an event before it is durable.
+//! Writes go through one path, [`Service::execute`] (`execute.rs`). Reads: one projector task
+//! follows the ledger's subscription and applies every committed event, in order, to the
+//! [`ReadModel`] (`read_model.rs`). It is the only writer of the projections, so they never see
+//! events out of order, and they never see an event before it is durable.
 //!
 //! Start-up: the state comes from the projection snapshot when one matches the ledger
 //! ([`crate::snapshot`]), and the events after it are replayed; otherwise the whole log is.
 
-use std::collections::HashMap;
+mod error;
+mod execute;
+mod read_model;
+
+pub use error::{ServiceError, StartError};
+pub use execute::Operation;
+pub use read_model::{ReadModel, Written};
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use chrono::Utc;
 use councilflow_governance::{
-    load_seeds, plan, shared_section, streams, sync_events, DefinitionError, Event, EventMeta,
-    GovernanceError, GroupId, PersonId, Plan, PlanCommand, PlanId, Projections, Scope, SectionId,
-    SharedSectionCommand, Workflows,
+    load_seeds, streams, DomainEvent, GovernanceError, PersonId, Plan, PlanId, Projections, Scope,
+    Workflows,
 };
 use councilflow_ledger::{self as ledger, Config, ExpectedVersion, Ledger, LedgerError, NewEvent};
 use tokio::sync::watch;
 
-use councilflow_reminders::log as reminder_log;
-use councilflow_reminders::ReminderLog;
-
-use crate::snapshot::{self, Snapshot};
+use crate::snapshot;
 use crate::tokens::TokenStore;
 
 /// The actor recorded for events councilflow makes itself (seed changes).
 pub const SYSTEM_ACTOR: &str = "councilflow";
-
-/// How many times a command is decided again after losing a race to another write.
-const ATTEMPTS: usize = 5;
 
 /// Longest idempotency key a client may send.
 pub const MAX_IDEMPOTENCY_KEY: usize = 128;
@@ -49,179 +43,6 @@ pub struct Settings {
     pub workflows: Vec<(String, String)>,
     /// `(file name, text)` of every organisation seed file.
     pub seeds: Vec<(String, String)>,
-}
-
-/// Why the service could not start.
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error("{0}")]
-    Definition(#[from] DefinitionError),
-    #[error("the ledger: {0}")]
-    Ledger(#[from] LedgerError),
-}
-
-/// A refused or failed request, with the contract's error code.
-#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
-pub enum ServiceError {
-    #[error("{0}")]
-    Unauthenticated(String),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
-    GovernanceViolation(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    BadInput(String),
-    /// The server cannot take writes for now (its disk is full); nothing was recorded, and the
-    /// same request succeeds once the cause is fixed.
-    #[error("{0}")]
-    Unavailable(String),
-    /// Logged with its cause where it happens; the client sees only an opaque message.
-    #[error("internal error")]
-    Internal,
-}
-
-impl ServiceError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            ServiceError::Unauthenticated(_) => "UNAUTHENTICATED",
-            ServiceError::Forbidden(_) => "FORBIDDEN",
-            ServiceError::GovernanceViolation(_) => "GOVERNANCE_VIOLATION",
-            ServiceError::Conflict(_) => "CONFLICT",
-            ServiceError::NotFound(_) => "NOT_FOUND",
-            ServiceError::BadInput(_) => "BAD_INPUT",
-            ServiceError::Unavailable(_) => "UNAVAILABLE",
-            ServiceError::Internal => "INTERNAL",
-        }
-    }
-}
-
-impl From<GovernanceError> for ServiceError {
-    fn from(e: GovernanceError) -> Self {
-        let message = e.message().to_owned();
-        match e {
-            GovernanceError::Forbidden(_) => ServiceError::Forbidden(message),
-            GovernanceError::GovernanceViolation(_) => ServiceError::GovernanceViolation(message),
-            GovernanceError::Conflict(_) => ServiceError::Conflict(message),
-            GovernanceError::NotFound(_) => ServiceError::NotFound(message),
-            GovernanceError::BadInput(_) => ServiceError::BadInput(message),
-        }
-    }
-}
-
-impl From<LedgerError> for ServiceError {
-    fn from(e: LedgerError) -> Self {
-        match e {
-            LedgerError::Invalid(message) => ServiceError::BadInput(message),
-            LedgerError::Conflict { .. } => ServiceError::Conflict(
-                "someone else changed this at the same moment; read it again and retry".into(),
-            ),
-            LedgerError::NoSpace(cause) => {
-                tracing::error!(%cause, "a write was refused: the data folder's disk is full");
-                ServiceError::Unavailable(
-                    "councilflow cannot record anything just now: the disk that holds its records \
-                     is full. Nothing was recorded, and reading works as usual. Once the server's \
-                     operator has freed space, send the same request again (with the same \
-                     idempotencyKey, if you gave one)."
-                        .into(),
-                )
-            }
-            other => {
-                tracing::error!(error = %other, "ledger failure");
-                ServiceError::Internal
-            }
-        }
-    }
-}
-
-/// What the projector maintains: the governance projections plus the ledger facts a writer needs.
-pub struct State {
-    pub projections: Projections,
-    /// Every reminder recorded (claimed, sent, failed, cancelled).
-    pub reminders: ReminderLog,
-    /// Ledger stream -> its version, for the expected version of the next append.
-    versions: HashMap<String, u64>,
-    /// The last ledger position applied.
-    pub position: u64,
-    /// The hash of the event at `position` (what a snapshot is checked against).
-    hash: ledger::Hash,
-}
-
-impl State {
-    fn new(projections: Projections) -> State {
-        State {
-            projections,
-            reminders: ReminderLog::default(),
-            versions: HashMap::new(),
-            position: 0,
-            hash: ledger::GENESIS,
-        }
-    }
-
-    /// The state a snapshot recorded, over the workflow definitions loaded now.
-    fn from_snapshot(workflows: Workflows, snapshot: Snapshot, hash: ledger::Hash) -> State {
-        State {
-            projections: Projections::from_snapshot(workflows, snapshot.projections),
-            reminders: snapshot.reminders,
-            versions: snapshot.versions,
-            position: snapshot.position,
-            hash,
-        }
-    }
-
-    fn snapshot(&self, definitions: &str) -> Snapshot {
-        Snapshot::new(
-            definitions,
-            self.position,
-            &self.hash,
-            self.projections.snapshot(),
-            self.reminders.clone(),
-            self.versions.clone(),
-        )
-    }
-
-    /// Applies one committed ledger event. Events of kinds the governance engine does not know
-    /// (reminders, say) only move the position.
-    fn apply(&mut self, event: &ledger::Event) {
-        self.versions.insert(event.stream.clone(), event.version);
-        self.position = event.position;
-        self.hash = event.hash;
-        if reminder_log::KINDS.contains(&event.kind.as_str()) {
-            self.reminders.apply(&event.kind, &event.payload);
-            return;
-        }
-        if !Event::KINDS.contains(&event.kind.as_str()) {
-            return;
-        }
-        match Event::from_parts(&event.kind, &event.payload_json()) {
-            Ok(domain) => {
-                let meta = EventMeta {
-                    position: event.position,
-                    recorded_at: event.at,
-                };
-                self.projections.apply(&meta, &domain);
-            }
-            // The ledger holds it, so it was valid when written; say so loudly and go on.
-            Err(e) => tracing::error!(position = event.position, error = %e,
-                "a stored governance event does not decode"),
-        }
-    }
-
-    /// The ledger version of a stream (0 when it has no events).
-    pub fn version(&self, stream: &str) -> u64 {
-        self.versions.get(stream).copied().unwrap_or(0)
-    }
-}
-
-/// The result of a write.
-pub struct Written {
-    /// The events this call appended; empty when an idempotency key repeated an earlier call.
-    pub events: Vec<ledger::Event>,
-    /// The events of the first call with that idempotency key (equal to `events` otherwise).
-    pub committed: Vec<ledger::Event>,
 }
 
 /// How the projections were rebuilt at start-up.
@@ -241,7 +62,7 @@ pub struct Service {
 
 struct Inner {
     ledger: Ledger,
-    state: RwLock<State>,
+    state: RwLock<ReadModel>,
     applied: watch::Sender<u64>,
     tokens: TokenStore,
     data: PathBuf,
@@ -276,8 +97,8 @@ impl Service {
         let ledger = Ledger::open(Config::new(&settings.data))?;
         let definitions = snapshot::definitions_digest(&settings.workflows);
         let mut state = match snapshot::load(&settings.data, &definitions, &ledger) {
-            Some((snapshot, hash)) => State::from_snapshot(workflows, snapshot, hash),
-            None => State::new(Projections::new(workflows)),
+            Some((snapshot, hash)) => ReadModel::from_snapshot(workflows, snapshot, hash),
+            None => ReadModel::new(Projections::new(workflows)),
         };
         let snapshot_position = state.position;
         let mut from = state.position + 1;
@@ -323,7 +144,13 @@ impl Service {
             tokio::task::spawn_blocking(move || service.write_projection_snapshot());
         }
         service.spawn_projector();
-        service.sync_seeds(&seed).await?;
+        let recorded = service.sync_seeds(&seed).await.map_err(StartError::Seeds)?;
+        if recorded > 0 {
+            tracing::info!(
+                events = recorded,
+                "recorded organisation changes from the seeds"
+            );
+        }
         service.write_people_snapshot();
         Ok(service)
     }
@@ -380,43 +207,9 @@ impl Service {
         *slot.projector.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
     }
 
-    /// Appends the organisation events that bring the recorded organisation up to the seeds.
-    async fn sync_seeds(
-        &self,
-        seed: &councilflow_governance::Organisation,
-    ) -> Result<(), StartError> {
-        let (events, version) = {
-            let state = self.read();
-            (
-                sync_events(state.projections.organisation(), seed),
-                state.version(streams::ORG),
-            )
-        };
-        if events.is_empty() {
-            return Ok(());
-        }
-        let new = events
-            .iter()
-            .map(|e| NewEvent::new(e.kind(), SYSTEM_ACTOR, &e.payload()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let appended = self
-            .inner
-            .ledger
-            .append(streams::ORG, ExpectedVersion::Exact(version), new, None)
-            .await?;
-        if let Some(last) = appended.events.last() {
-            self.wait_for(last.position).await;
-        }
-        tracing::info!(
-            events = appended.events.len(),
-            "recorded organisation changes from the seeds"
-        );
-        Ok(())
-    }
-
     /// The projections and ledger facts, for reading. Hold the guard briefly and never across an
     /// `.await`: the projector needs it to apply new events.
-    pub fn read(&self) -> RwLockReadGuard<'_, State> {
+    pub fn read(&self) -> RwLockReadGuard<'_, ReadModel> {
         // A poisoned lock means a panic while applying an event; the state is still the best
         // record there is, and every event in it is durable in the ledger.
         self.inner.state.read().unwrap_or_else(|e| e.into_inner())
@@ -460,12 +253,23 @@ impl Service {
             .read_stream(&streams::plan(id), 1, usize::MAX)?;
         let mut events = Vec::with_capacity(stored.len());
         for event in stored.iter().take_while(|e| e.at <= as_of) {
-            let domain = Event::from_parts(&event.kind, &event.payload_json()).map_err(|e| {
-                tracing::error!(position = event.position, error = %e,
+            let domain =
+                DomainEvent::from_parts(&event.kind, &event.payload_json()).map_err(|e| {
+                    tracing::error!(position = event.position, error = %e,
                     "a stored governance event does not decode");
-                ServiceError::Internal
-            })?;
-            events.push(domain);
+                    ServiceError::Internal
+                })?;
+            match domain {
+                DomainEvent::Plan(event) => events.push(event),
+                other => {
+                    tracing::error!(
+                        position = event.position,
+                        kind = other.kind(),
+                        "a plan's stream holds an event of another aggregate"
+                    );
+                    return Err(ServiceError::Internal);
+                }
+            }
         }
         Ok(Plan::replay(&events))
     }
@@ -494,162 +298,25 @@ impl Service {
     }
 
     /// Refuses any write by someone who holds only the `reader` role (integrators).
-    fn check_may_write(&self, actor: &PersonId) -> Result<(), ServiceError> {
+    pub(super) fn check_may_write(&self, actor: &PersonId) -> Result<(), ServiceError> {
         let state = self.read();
         let person = state
             .projections
             .organisation()
             .person(actor)
-            .ok_or_else(|| ServiceError::Forbidden(format!("{actor} is not a known person")))?;
+            .ok_or_else(|| GovernanceError::Forbidden(format!("{actor} is not a known person")))?;
         if person
             .roles
             .iter()
             .all(|a| a.role == councilflow_governance::Role::Reader)
         {
-            return Err(ServiceError::Forbidden(format!(
+            return Err(GovernanceError::Forbidden(format!(
                 "{} holds only the reader role, which never writes",
                 person.name
-            )));
+            ))
+            .into());
         }
         Ok(())
-    }
-
-    /// Runs a plan command: decide, append, wait for the projections.
-    pub async fn plan_command(
-        &self,
-        actor: &PersonId,
-        operation: &str,
-        plan: &PlanId,
-        command: PlanCommand,
-        idempotency_key: Option<&str>,
-    ) -> Result<Written, ServiceError> {
-        let stream = streams::plan(plan);
-        let now = Utc::now();
-        self.execute(actor, operation, &stream, idempotency_key, |state| {
-            let projections = &state.projections;
-            plan::decide(
-                &projections.context(),
-                projections.plan(plan),
-                &command,
-                actor,
-                now,
-            )
-        })
-        .await
-    }
-
-    /// Runs a shared-section command.
-    pub async fn shared_section_command(
-        &self,
-        actor: &PersonId,
-        operation: &str,
-        group: &GroupId,
-        section: &SectionId,
-        command: SharedSectionCommand,
-        idempotency_key: Option<&str>,
-    ) -> Result<Written, ServiceError> {
-        let stream = streams::shared(group, section);
-        let now = Utc::now();
-        self.execute(actor, operation, &stream, idempotency_key, |state| {
-            let projections = &state.projections;
-            shared_section::decide(
-                &projections.context(),
-                projections.shared_section(group, section),
-                &command,
-                actor,
-                now,
-            )
-        })
-        .await
-    }
-
-    async fn execute(
-        &self,
-        actor: &PersonId,
-        operation: &str,
-        stream: &str,
-        idempotency_key: Option<&str>,
-        decide: impl Fn(&State) -> Result<Vec<Event>, GovernanceError>,
-    ) -> Result<Written, ServiceError> {
-        self.check_may_write(actor)?;
-        // Keys are scoped by person and operation, so one client's key never answers another's.
-        let key = match idempotency_key {
-            Some(k) if k.is_empty() || k.len() > MAX_IDEMPOTENCY_KEY => {
-                return Err(ServiceError::BadInput(format!(
-                    "idempotencyKey must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
-                )))
-            }
-            Some(k) => Some(format!("{actor}/{operation}/{k}")),
-            None => None,
-        };
-        if let Some(key) = &key {
-            // Checked before deciding: a retried "submit" must return the first answer, not be
-            // refused because the plan is now submitted.
-            if let Some(committed) = self.inner.ledger.idempotent_result(key)? {
-                if let Some(last) = committed.last() {
-                    self.wait_for(last.position).await;
-                }
-                return Ok(Written {
-                    events: Vec::new(),
-                    committed,
-                });
-            }
-        }
-        for _ in 0..ATTEMPTS {
-            let (events, version) = {
-                let state = self.read();
-                (decide(&state)?, state.version(stream))
-            };
-            if let Some(other) = events.iter().find(|e| e.stream() != stream) {
-                tracing::error!(
-                    kind = other.kind(),
-                    stream,
-                    "a command produced an event for another stream"
-                );
-                return Err(ServiceError::Internal);
-            }
-            let new = events
-                .iter()
-                .map(|e| NewEvent::new(e.kind(), actor.as_str(), &e.payload()))
-                .collect::<Result<Vec<_>, _>>()?;
-            if new.is_empty() {
-                return Ok(Written {
-                    events: Vec::new(),
-                    committed: Vec::new(),
-                });
-            }
-            match self
-                .inner
-                .ledger
-                .append(stream, ExpectedVersion::Exact(version), new, key.as_deref())
-                .await
-            {
-                Ok(appended) => {
-                    if let Some(last) = appended.events.last() {
-                        self.wait_for(last.position).await;
-                    }
-                    return Ok(if appended.duplicate {
-                        Written {
-                            events: Vec::new(),
-                            committed: appended.events,
-                        }
-                    } else {
-                        Written {
-                            committed: appended.events.clone(),
-                            events: appended.events,
-                        }
-                    });
-                }
-                Err(LedgerError::Conflict { .. }) => {
-                    // Another write to this stream came first: catch up and decide again.
-                    self.wait_for(self.inner.ledger.head().position).await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(ServiceError::Conflict(
-            "this plan is changing too fast to act on; read it again and retry".into(),
-        ))
     }
 
     /// Appends events councilflow records itself (reminders), as `SYSTEM_ACTOR`, and waits until

@@ -1,280 +1,27 @@
-//! The organisation: councils, groups, people and the roles they hold, loaded from `seeds/*.toml`
-//! and kept up to date by organisation events on the `org` stream.
-//!
-//! Seeds describe the wanted state; `sync_events` compares it with the recorded state and returns
-//! the events that close the gap, so loading the same seeds twice records nothing and a changed
-//! seed records exactly its changes. Nothing is deleted: a person dropped from the seeds keeps
-//! their history and loses their roles (`RoleRevoked`).
+//! Seed files (`seeds/*.toml`): the organisation as it should be, checked with the file and line
+//! of anything wrong, and [`sync_events`], the events that bring the recorded organisation up to
+//! it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use toml::Spanned;
 
+use super::*;
 use crate::error::DefinitionError;
-use crate::event::Event;
-use crate::ids::{
-    CouncilId, EmailAddress, GroupId, IdError, PersonId, Role, RouteId, SectionId, WorkflowId,
-};
-
-/// A local authority.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Council {
-    /// Stable id.
-    pub id: CouncilId,
-    /// Display name ("Derbyshire Dales District Council").
-    pub name: String,
-    /// The governance route the council follows, when a workflow offers a route of that id.
-    pub route: Option<RouteId>,
-}
-
-/// A section a group writes for its member councils' plans.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SuppliedSection {
-    /// The workflow whose plans adopt it.
-    pub workflow: WorkflowId,
-    /// The section (must be declared `shared` in the workflow).
-    pub section: SectionId,
-}
-
-/// Councils acting together.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Group {
-    /// Stable id.
-    pub id: GroupId,
-    /// Display name.
-    pub name: String,
-    /// Member councils, in a stable order.
-    pub members: Vec<CouncilId>,
-    /// Sections the group writes for its members' plans.
-    pub supplies: Vec<SuppliedSection>,
-}
-
-/// Where a role is held.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Scope {
-    /// At a council.
-    Council(CouncilId),
-    /// At a group.
-    Group(GroupId),
-}
-
-/// One role held by one person somewhere.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct RoleAssignment {
-    /// The role.
-    pub role: Role,
-    /// Where it is held.
-    pub scope: Scope,
-    /// Whether the person acts as the named deputy for a statutory role (their acts are recorded
-    /// as a deputy's).
-    #[serde(default)]
-    pub deputy: bool,
-}
-
-/// A person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Person {
-    /// Stable id.
-    pub id: PersonId,
-    /// Display name.
-    pub name: String,
-    /// Where reminders go.
-    pub email: EmailAddress,
-    /// Roles held, in a stable order.
-    pub roles: BTreeSet<RoleAssignment>,
-}
-
-/// `CouncilRegistered` / `CouncilUpdated` payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CouncilRecorded {
-    /// The council as it now stands.
-    pub council: Council,
-}
-
-/// `GroupRegistered` / `GroupUpdated` payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupRecorded {
-    /// The group as it now stands.
-    pub group: Group,
-}
-
-/// `PersonRegistered` / `PersonUpdated` payload (roles travel in their own events).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PersonRecorded {
-    /// Who.
-    pub person: PersonId,
-    /// Display name.
-    pub name: String,
-    /// E-mail address.
-    pub email: EmailAddress,
-}
-
-/// `RoleAssigned` / `RoleRevoked` payload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoleChanged {
-    /// Who.
-    pub person: PersonId,
-    /// Which role where.
-    pub assignment: RoleAssignment,
-}
-
-/// Councils, groups and people as recorded.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Organisation {
-    /// Councils by id.
-    pub councils: BTreeMap<CouncilId, Council>,
-    /// Groups by id.
-    pub groups: BTreeMap<GroupId, Group>,
-    /// People by id.
-    pub people: BTreeMap<PersonId, Person>,
-}
-
-impl Organisation {
-    /// A council by id.
-    pub fn council(&self, id: &CouncilId) -> Option<&Council> {
-        self.councils.get(id)
-    }
-
-    /// A group by id.
-    pub fn group(&self, id: &GroupId) -> Option<&Group> {
-        self.groups.get(id)
-    }
-
-    /// A person by id.
-    pub fn person(&self, id: &PersonId) -> Option<&Person> {
-        self.people.get(id)
-    }
-
-    /// The council's display name, or its id when unknown.
-    pub fn council_name(&self, id: &CouncilId) -> String {
-        self.council(id)
-            .map(|c| c.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// The group's display name, or its id when unknown.
-    pub fn group_name(&self, id: &GroupId) -> String {
-        self.group(id)
-            .map(|g| g.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// The person's display name, or their id when unknown.
-    pub fn person_name(&self, id: &PersonId) -> String {
-        self.person(id)
-            .map(|p| p.name.clone())
-            .unwrap_or_else(|| id.to_string())
-    }
-
-    /// Whether `person` holds `role` at `scope`: `Some(false)` as the holder, `Some(true)` as a
-    /// deputy, `None` not at all. A holder's own assignment wins over a deputy one.
-    pub fn capacity(&self, person: &PersonId, role: Role, scope: &Scope) -> Option<bool> {
-        capacity_of(self.person(person)?, role, scope)
-    }
-
-    /// Everyone holding `role` at `scope`, holders first, then deputies.
-    pub fn holders(&self, role: Role, scope: &Scope) -> Vec<(&Person, bool)> {
-        let mut out: Vec<(&Person, bool)> = self
-            .people
-            .values()
-            .filter_map(|p| capacity_of(p, role, scope).map(|deputy| (p, deputy)))
-            .collect();
-        out.sort_by(|(a, a_deputy), (b, b_deputy)| (a_deputy, &a.id).cmp(&(b_deputy, &b.id)));
-        out
-    }
-
-    /// Whether anyone holds `role` at `scope`, as holder or deputy.
-    pub fn anyone_holds(&self, role: Role, scope: &Scope) -> bool {
-        self.people
-            .values()
-            .any(|p| capacity_of(p, role, scope).is_some())
-    }
-
-    /// Groups a council belongs to, by id order.
-    pub fn groups_of(&self, council: &CouncilId) -> Vec<&Group> {
-        self.groups
-            .values()
-            .filter(|g| g.members.contains(council))
-            .collect()
-    }
-
-    /// The group that supplies `section` of `workflow` to a plan owned by `councils`: the first
-    /// group (by id) that supplies it and counts every owning council as a member. A joint plan
-    /// whose councils do not all belong to one supplying group writes the section itself.
-    pub fn supplier_of(
-        &self,
-        workflow: &WorkflowId,
-        section: &SectionId,
-        councils: &[CouncilId],
-    ) -> Option<&Group> {
-        self.groups.values().find(|g| {
-            g.supplies
-                .iter()
-                .any(|s| &s.workflow == workflow && &s.section == section)
-                && councils.iter().all(|c| g.members.contains(c))
-        })
-    }
-
-    /// Applies one event; events of other streams are ignored.
-    pub fn apply(&mut self, event: &Event) {
-        match event {
-            Event::CouncilRegistered(e) | Event::CouncilUpdated(e) => {
-                self.councils
-                    .insert(e.council.id.clone(), e.council.clone());
-            }
-            Event::GroupRegistered(e) | Event::GroupUpdated(e) => {
-                self.groups.insert(e.group.id.clone(), e.group.clone());
-            }
-            Event::PersonRegistered(e) | Event::PersonUpdated(e) => {
-                let person = self
-                    .people
-                    .entry(e.person.clone())
-                    .or_insert_with(|| Person {
-                        id: e.person.clone(),
-                        name: e.name.clone(),
-                        email: e.email.clone(),
-                        roles: BTreeSet::new(),
-                    });
-                person.name = e.name.clone();
-                person.email = e.email.clone();
-            }
-            Event::RoleAssigned(e) => {
-                if let Some(p) = self.people.get_mut(&e.person) {
-                    p.roles.insert(e.assignment.clone());
-                }
-            }
-            Event::RoleRevoked(e) => {
-                if let Some(p) = self.people.get_mut(&e.person) {
-                    p.roles.remove(&e.assignment);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// The organisation the events describe.
-    pub fn from_events<'a>(events: impl IntoIterator<Item = &'a Event>) -> Organisation {
-        let mut org = Organisation::default();
-        for e in events {
-            org.apply(e);
-        }
-        org
-    }
-}
+use crate::ids::IdError;
 
 /// The events that bring `current` up to `seed`: registrations and updates of councils, groups and
 /// people, then revocations, then assignments. Empty when nothing changed.
-pub fn sync_events(current: &Organisation, seed: &Organisation) -> Vec<Event> {
+pub fn sync_events(current: &Organisation, seed: &Organisation) -> Vec<OrgEvent> {
     let mut out = Vec::new();
     for (id, council) in &seed.councils {
         match current.councils.get(id) {
-            None => out.push(Event::CouncilRegistered(CouncilRecorded {
+            None => out.push(OrgEvent::CouncilRegistered(CouncilRecorded {
                 council: council.clone(),
             })),
-            Some(c) if c != council => out.push(Event::CouncilUpdated(CouncilRecorded {
+            Some(c) if c != council => out.push(OrgEvent::CouncilUpdated(CouncilRecorded {
                 council: council.clone(),
             })),
             Some(_) => {}
@@ -282,10 +29,10 @@ pub fn sync_events(current: &Organisation, seed: &Organisation) -> Vec<Event> {
     }
     for (id, group) in &seed.groups {
         match current.groups.get(id) {
-            None => out.push(Event::GroupRegistered(GroupRecorded {
+            None => out.push(OrgEvent::GroupRegistered(GroupRecorded {
                 group: group.clone(),
             })),
-            Some(g) if g != group => out.push(Event::GroupUpdated(GroupRecorded {
+            Some(g) if g != group => out.push(OrgEvent::GroupUpdated(GroupRecorded {
                 group: group.clone(),
             })),
             Some(_) => {}
@@ -298,9 +45,9 @@ pub fn sync_events(current: &Organisation, seed: &Organisation) -> Vec<Event> {
             email: person.email.clone(),
         };
         match current.people.get(id) {
-            None => out.push(Event::PersonRegistered(record)),
+            None => out.push(OrgEvent::PersonRegistered(record)),
             Some(p) if p.name != person.name || p.email != person.email => {
-                out.push(Event::PersonUpdated(record))
+                out.push(OrgEvent::PersonUpdated(record))
             }
             Some(_) => {}
         }
@@ -309,7 +56,7 @@ pub fn sync_events(current: &Organisation, seed: &Organisation) -> Vec<Event> {
     for (id, person) in &current.people {
         let wanted = seed.people.get(id).map(|p| &p.roles).unwrap_or(&empty);
         for a in person.roles.difference(wanted) {
-            out.push(Event::RoleRevoked(RoleChanged {
+            out.push(OrgEvent::RoleRevoked(RoleChanged {
                 person: id.clone(),
                 assignment: a.clone(),
             }));
@@ -318,7 +65,7 @@ pub fn sync_events(current: &Organisation, seed: &Organisation) -> Vec<Event> {
     for (id, person) in &seed.people {
         let have = current.people.get(id).map(|p| &p.roles).unwrap_or(&empty);
         for a in person.roles.difference(have) {
-            out.push(Event::RoleAssigned(RoleChanged {
+            out.push(OrgEvent::RoleAssigned(RoleChanged {
                 person: id.clone(),
                 assignment: a.clone(),
             }));
@@ -659,19 +406,4 @@ pub fn load_seeds<'a>(
         }
     }
     Ok(org)
-}
-
-/// [`Organisation::capacity`] of a person at hand (`holders` walks every person; looking each up
-/// again by id was most of a plan view's cost).
-fn capacity_of(person: &Person, role: Role, scope: &Scope) -> Option<bool> {
-    let mut found = None;
-    for a in &person.roles {
-        if a.role == role && &a.scope == scope {
-            if !a.deputy {
-                return Some(false);
-            }
-            found = Some(true);
-        }
-    }
-    found
 }

@@ -1,0 +1,120 @@
+//! What a person asks of a plan.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{
+    CouncilId, KeyDateId, PersonId, PlanId, Role, RouteId, SectionId, StageId, WorkflowId,
+};
+use crate::plan::*;
+
+/// A command on a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case")]
+pub enum PlanCommand {
+    /// Start a plan.
+    Start {
+        /// The new plan's id (chosen by the caller).
+        plan: PlanId,
+        /// Workflow.
+        workflow: WorkflowId,
+        /// Owning councils.
+        councils: Vec<CouncilId>,
+        /// Route; the councils' own route (or the workflow's default) when omitted.
+        route: Option<RouteId>,
+        /// Title; a default from the workflow and councils when omitted.
+        title: Option<String>,
+        /// Key dates the workflow declares.
+        key_dates: BTreeMap<KeyDateId, NaiveDate>,
+    },
+    /// Replace a section's text.
+    EditSection {
+        /// Section.
+        section: SectionId,
+        /// New text.
+        text: String,
+        /// The section revision this edit is based on.
+        expected_revision: Option<u64>,
+    },
+    /// Take the group's agreed text into a shared section.
+    AdoptSharedSection {
+        /// Section.
+        section: SectionId,
+    },
+    /// Sign a sign-off stage in a role.
+    SignOff {
+        /// Stage.
+        stage: StageId,
+        /// Role.
+        role: Role,
+        /// Council, required when the signer holds the role at more than one owning council.
+        council: Option<CouncilId>,
+        /// Comment.
+        comment: Option<String>,
+    },
+    /// Withdraw one's own sign-off.
+    WithdrawSignOff {
+        /// Stage.
+        stage: StageId,
+        /// Role.
+        role: Role,
+        /// Council, when ambiguous.
+        council: Option<CouncilId>,
+        /// Why.
+        reason: String,
+    },
+    /// Schedule (or move) a committee meeting.
+    ScheduleMeeting {
+        /// Committee stage; the first incomplete one when omitted.
+        stage: Option<StageId>,
+        /// Whose committee.
+        council: CouncilId,
+        /// Committee name.
+        committee: String,
+        /// Date.
+        meeting_date: NaiveDate,
+    },
+    /// Record a committee's decision.
+    RecordCommitteeDecision {
+        /// Committee stage; the first incomplete one when omitted.
+        stage: Option<StageId>,
+        /// Whose committee.
+        council: CouncilId,
+        /// Committee name.
+        committee: String,
+        /// Meeting date.
+        meeting_date: NaiveDate,
+        /// Decision.
+        decision: Decision,
+        /// Minute reference.
+        minute_reference: Option<String>,
+        /// For delegated amendments: who may amend afterwards.
+        delegated_to: Option<PersonId>,
+    },
+    /// Submit.
+    Submit {
+        /// Receiver's reference.
+        reference: Option<String>,
+    },
+    /// Publish.
+    Publish {
+        /// Where.
+        url: String,
+    },
+    /// Set a stage's deadline, or the submission deadline (`stage: None`).
+    SetDeadline {
+        /// Stage.
+        stage: Option<StageId>,
+        /// Due.
+        due: DateTime<Utc>,
+    },
+    /// Set or move a key date.
+    SetKeyDate {
+        /// Key date.
+        date: KeyDateId,
+        /// Value.
+        on: NaiveDate,
+    },
+}

@@ -1,0 +1,244 @@
+//! `decide` for plans: the events a command makes, or why not. Pure: the time is an argument.
+//! [`decide`] checks who is acting and dispatches; each kind of act is decided in a file of its
+//! own, as a method of [`Decider`], which holds what every act looks at.
+
+mod committee;
+mod dates;
+mod sections;
+mod sign_off;
+mod start;
+mod submission;
+
+use chrono::{DateTime, Utc};
+
+use crate::blockers::shared_section_blockers;
+use crate::context::Context;
+use crate::deadlines::london_date;
+use crate::definition::{StageDefinition, Workflow};
+use crate::error::GovernanceError;
+use crate::ids::{CouncilId, PersonId, PlanId, Role, StageId};
+use crate::organisation::{Organisation, Scope};
+use crate::plan::wording::*;
+use crate::plan::*;
+
+/// Decides a plan command: the events that follow, or why not. Pure: the time is an argument.
+pub fn decide(
+    ctx: &Context<'_>,
+    plan: Option<&Plan>,
+    command: &PlanCommand,
+    actor: &PersonId,
+    now: DateTime<Utc>,
+) -> Result<Vec<PlanEvent>, GovernanceError> {
+    let org = ctx.organisation;
+    let person = org
+        .person(actor)
+        .ok_or_else(|| GovernanceError::Forbidden(format!("unknown person '{actor}'")))?;
+    if let PlanCommand::Start {
+        plan: id,
+        workflow,
+        councils,
+        route,
+        title,
+        key_dates,
+    } = command
+    {
+        if plan.is_some() {
+            return Err(GovernanceError::Conflict(format!(
+                "a plan with id '{id}' already exists"
+            )));
+        }
+        return start::start(
+            ctx,
+            person.name.as_str(),
+            actor,
+            id,
+            workflow,
+            councils,
+            route.as_ref(),
+            title.as_deref(),
+            key_dates,
+            now,
+        );
+    }
+    let plan = plan.ok_or_else(|| GovernanceError::NotFound("no such plan".into()))?;
+    let workflow = ctx.workflows.get(&plan.workflow).ok_or_else(|| {
+        GovernanceError::NotFound(format!(
+            "the workflow '{}' of this plan is not loaded",
+            plan.workflow
+        ))
+    })?;
+    let d = Decider {
+        ctx,
+        org,
+        plan,
+        workflow,
+        actor,
+        name: &person.name,
+        now,
+    };
+    match command {
+        PlanCommand::Start { .. } => unreachable!("handled above"),
+        PlanCommand::EditSection {
+            section,
+            text,
+            expected_revision,
+        } => d.edit(section, text, *expected_revision),
+        PlanCommand::AdoptSharedSection { section } => d.adopt(section),
+        PlanCommand::SignOff {
+            stage,
+            role,
+            council,
+            comment,
+        } => d.sign_off(stage, *role, council.as_ref(), comment.as_deref()),
+        PlanCommand::WithdrawSignOff {
+            stage,
+            role,
+            council,
+            reason,
+        } => d.withdraw(stage, *role, council.as_ref(), reason),
+        PlanCommand::ScheduleMeeting {
+            stage,
+            council,
+            committee,
+            meeting_date,
+        } => d.schedule(stage.as_ref(), council, committee, *meeting_date),
+        PlanCommand::RecordCommitteeDecision {
+            stage,
+            council,
+            committee,
+            meeting_date,
+            decision,
+            minute_reference,
+            delegated_to,
+        } => d.committee_decision(
+            stage.as_ref(),
+            council,
+            committee,
+            *meeting_date,
+            *decision,
+            minute_reference.as_deref(),
+            delegated_to.as_ref(),
+        ),
+        PlanCommand::Submit { reference } => d.submit(reference.as_deref()),
+        PlanCommand::Publish { url } => d.publish(url),
+        PlanCommand::SetDeadline { stage, due } => d.set_deadline(stage.as_ref(), *due),
+        PlanCommand::SetKeyDate { date, on } => d.set_key_date(date, *on),
+    }
+}
+
+pub(super) struct Decider<'a> {
+    ctx: &'a Context<'a>,
+    org: &'a Organisation,
+    plan: &'a Plan,
+    workflow: &'a Workflow,
+    actor: &'a PersonId,
+    name: &'a str,
+    now: DateTime<Utc>,
+}
+
+impl Decider<'_> {
+    fn holds(&self, role: Role, council: &CouncilId) -> Option<bool> {
+        self.org
+            .capacity(self.actor, role, &Scope::Council(council.clone()))
+    }
+
+    fn holds_any(&self, roles: &[Role]) -> bool {
+        self.plan
+            .councils
+            .iter()
+            .any(|c| roles.iter().any(|r| self.holds(*r, c).is_some()))
+    }
+
+    fn council_names(&self) -> String {
+        let names: Vec<String> = self
+            .plan
+            .councils
+            .iter()
+            .map(|c| self.org.council_name(c))
+            .collect();
+        and_list(&names)
+    }
+
+    fn not_frozen(&self) -> Result<(), GovernanceError> {
+        if let Some(s) = &self.plan.submission {
+            return Err(GovernanceError::GovernanceViolation(format!(
+                "'{}' was submitted on {} (revision {}): its text is frozen",
+                self.plan.title,
+                london_date(s.at).format("%-d %B %Y"),
+                s.plan_revision
+            )));
+        }
+        if let Some(p) = &self.plan.publication {
+            return Err(GovernanceError::GovernanceViolation(format!(
+                "'{}' was published on {}: its text is frozen",
+                self.plan.title,
+                london_date(p.at).format("%-d %B %Y")
+            )));
+        }
+        Ok(())
+    }
+
+    fn stage(&self, id: &StageId) -> Result<(usize, &StageDefinition), GovernanceError> {
+        self.workflow
+            .route_stages(&self.plan.route)
+            .into_iter()
+            .enumerate()
+            .find(|(_, s)| &s.id == id)
+            .ok_or_else(|| {
+                GovernanceError::NotFound(format!(
+                    "'{id}' is not a stage of the route this plan follows ({})",
+                    self.plan.route
+                ))
+            })
+    }
+
+    fn owning(&self, council: &CouncilId) -> Result<(), GovernanceError> {
+        if self.plan.councils.contains(council) {
+            Ok(())
+        } else {
+            Err(GovernanceError::BadInput(format!(
+                "{} does not own '{}' (owned by {})",
+                self.org.council_name(council),
+                self.plan.title,
+                self.council_names()
+            )))
+        }
+    }
+
+    /// Refuses an act on the stage at `index` while an earlier stage is not complete.
+    fn open(&self, index: usize, stage: &StageDefinition) -> Result<(), GovernanceError> {
+        let stages = self.plan.stages(self.workflow);
+        if let Some(blocking) = stages[..index].iter().find(|s| !s.is_complete()) {
+            return Err(GovernanceError::GovernanceViolation(format!(
+                "{} is not open yet: {} still needs {}",
+                stage.sentence_title(),
+                self.workflow
+                    .stage(&blocking.id)
+                    .map(|s| s.inline_title())
+                    .unwrap_or_default(),
+                missing_words(self.org, blocking)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Refuses approvals while a shared section is unagreed, unadopted or outdated.
+    fn shared_ready(&self, stage: &StageDefinition) -> Result<(), GovernanceError> {
+        if self.plan.is_frozen() {
+            return Ok(());
+        }
+        let blockers = shared_section_blockers(self.ctx, self.plan, Some(&stage.id));
+        if let Some(first) = blockers.first() {
+            return Err(GovernanceError::GovernanceViolation(format!(
+                "{} cannot be recorded yet: {}",
+                stage.sentence_title(),
+                first.message
+            )));
+        }
+        Ok(())
+    }
+
+    fn plan_event_base(&self) -> (PlanId, PersonId, DateTime<Utc>) {
+        (self.plan.id.clone(), self.actor.clone(), self.now)
+    }
+}
