@@ -1,21 +1,17 @@
-//! The HTTP application: axum routes around the GraphQL schema, start-up and clean shutdown.
+//! The HTTP application: the GraphQL routes (from the api crate) with the server's own pages
+//! (`/healthz`, a plan's document, a council's calendar), start-up and clean shutdown.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use async_graphql::http::GraphiQLSource;
-use async_graphql::{BatchRequest, BatchResponse, Data};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
-use axum::body::Body;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use councilflow_api::graphql::{self, limits, Schema, Viewer};
+use councilflow_api::graphql::{self, Schema, Viewer};
 use councilflow_api::{Service, Settings};
-use futures_util::FutureExt;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,12 +39,6 @@ pub struct Application {
     service: Service,
     schema: Schema,
     mailer: Arc<Mailer>,
-}
-
-#[derive(Clone)]
-struct AppState {
-    service: Service,
-    schema: Schema,
 }
 
 impl Application {
@@ -124,17 +114,12 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let state = AppState {
-            service: self.service.clone(),
-            schema: self.schema,
-        };
-        let router = Router::new()
-            .route("/graphql", get(graphiql).post(graphql_post))
-            .route("/graphql/ws", get(graphql_ws))
+        let pages = Router::new()
             .route("/healthz", get(|| async { "ok" }))
             .route("/plans/{id}", get(plan_page))
             .route("/calendar/{file}", get(council_calendar))
-            .with_state(state);
+            .with_state(self.service.clone());
+        let router = graphql::http::router(self.service.clone(), self.schema).merge(pages);
         axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await
@@ -169,84 +154,6 @@ pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>
     })
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("councilflow")
-            .finish(),
-    )
-}
-
-/// A GraphQL-shaped refusal with the contract's code, for errors before execution.
-fn refusal(status: StatusCode, message: String) -> Response {
-    let body = serde_json::to_vec(&graphql::refusal(message)).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    // Read at most the limit, so an oversized body costs no more memory than the limit.
-    let bytes = match axum::body::to_bytes(body, limits::BODY_BYTES).await {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            return refusal(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "the request body is over the limit of {} bytes",
-                    limits::BODY_BYTES
-                ),
-            )
-        }
-    };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
-        Ok(batch) => batch,
-        Err(e) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                format!("the request body is not a GraphQL request in JSON: {e}"),
-            )
-        }
-    };
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or("(not text)"));
-    let viewer = Viewer::from_header(&state.service, authorization);
-    // A panic in a resolver must not reach the client as a dropped connection: it is logged and
-    // answered with an opaque internal error.
-    let executed = std::panic::AssertUnwindSafe(graphql::execute(&state.schema, batch, viewer))
-        .catch_unwind()
-        .await;
-    let response: BatchResponse = match executed {
-        Ok(response) => response,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            tracing::error!(panic = %what, "a GraphQL request panicked");
-            let mut response = graphql::refusal(
-                "internal error: the server could not complete this; its log has the cause".into(),
-            );
-            for error in &mut response.errors {
-                error
-                    .extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", "INTERNAL");
-            }
-            BatchResponse::Single(response)
-        }
-    };
-    match serde_json::to_vec(&response) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "could not serialise a GraphQL response");
-            refusal(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
-        }
-    }
-}
-
 #[derive(serde::Deserialize)]
 struct TokenQuery {
     token: Option<String>,
@@ -278,12 +185,12 @@ fn page_refusal(service: &Service, headers: &HeaderMap, query: &TokenQuery) -> O
 /// `GET /plans/{id}`: the plan's document with its record of approvals (the link in reminders);
 /// `GET /plans/{id}.json`: the plan's projection as JSON.
 async fn plan_page(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Path(id): Path<String>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = page_refusal(&state.service, &headers, &query) {
+    if let Some(refused) = page_refusal(&service, &headers, &query) {
         return refused;
     }
     // `/plans/<id>.json` is the same projection as JSON: the plain-HTTP baseline the GraphQL
@@ -299,11 +206,11 @@ async fn plan_page(
         )
             .into_response();
     };
-    let service = state.service.read();
-    match service.projections.plan_view(&id) {
+    let read = service.read();
+    match read.projections.plan_view(&id) {
         Some(view) if json => axum::Json(view).into_response(),
         Some(view) => Html(crate::document::render(
-            &service.projections,
+            &read.projections,
             &view,
             Format::Html,
         ))
@@ -314,12 +221,12 @@ async fn plan_page(
 
 /// `GET /calendar/{council}.ics`: the council's plan deadlines and committee dates.
 async fn council_calendar(
-    State(state): State<AppState>,
+    State(service): State<Service>,
     Path(file): Path<String>,
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = page_refusal(&state.service, &headers, &query) {
+    if let Some(refused) = page_refusal(&service, &headers, &query) {
         return refused;
     }
     let Some(Ok(council)) = file.strip_suffix(".ics").map(CouncilId::parse) else {
@@ -329,7 +236,7 @@ async fn council_calendar(
         )
             .into_response();
     };
-    let calendar = crate::calendar::council_calendar(&state.service.read().projections, &council);
+    let calendar = crate::calendar::council_calendar(&service.read().projections, &council);
     match calendar {
         Some(text) => (
             [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
@@ -342,39 +249,6 @@ async fn council_calendar(
         )
             .into_response(),
     }
-}
-
-/// graphql-transport-ws (and the older graphql-ws). The token comes in `connection_init`'s
-/// payload as `{"Authorization": "Bearer <token>"}`.
-async fn graphql_ws(
-    State(state): State<AppState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-    headers: HeaderMap,
-) -> Response {
-    let header_auth = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            let service = state.service.clone();
-            GraphQLWebSocket::new(socket, state.schema.strict().clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let from_payload = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    let viewer =
-                        Viewer::from_header(&service, from_payload.or(header_auth).as_deref());
-                    let mut data = Data::default();
-                    data.insert(viewer);
-                    Ok(data)
-                })
-                .serve()
-        })
 }
 
 /// `councilflow serve`: resolves the settings, builds, prints where to go, runs.

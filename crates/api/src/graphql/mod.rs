@@ -6,6 +6,7 @@
 //! before execution (aliases, batch size) and by async-graphql's validation (depth, complexity,
 //! directives), each refused as `BAD_INPUT` naming the limit.
 
+pub mod http;
 mod mutation;
 mod objects;
 mod query;

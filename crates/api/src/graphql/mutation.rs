@@ -7,12 +7,11 @@ use async_graphql::{Context, InputObject, Object, Result, ID};
 use chrono::{DateTime, Utc};
 use councilflow_governance::{
     CouncilId, GovernanceError, GroupId, KeyDateId, PersonId, Plan, PlanCommand, PlanId, Role,
-    RouteId, SectionId, SharedSection as SharedSectionAggregate, SharedSectionCommand, StageId,
-    WorkflowId,
+    RouteId, SectionId, SharedSectionCommand, StageId, WorkflowId,
 };
 
 use super::objects::{
-    Decision, Event, PlanObject, PlanPayload, SharedSection, SharedSectionPayload,
+    DecisionEnum, EventObject, PlanObject, PlanPayload, SharedSectionObject, SharedSectionPayload,
 };
 use super::query::{parse_id, parse_opt_id};
 use super::scalars::Date;
@@ -79,7 +78,7 @@ pub struct RecordCommitteeDecisionInput {
     council: ID,
     committee: String,
     meeting_date: Date,
-    decision: Decision,
+    decision: DecisionEnum,
     minute_reference: Option<String>,
     /// For APPROVED_WITH_DELEGATED_AMENDMENTS: who may amend afterwards.
     delegated_to: Option<ID>,
@@ -187,8 +186,8 @@ fn role(text: &str) -> Result<Role> {
     Role::parse(text).map_err(|e| bad_input(format!("role {text:?}: {e}")))
 }
 
-fn events(written: Written) -> Vec<Event> {
-    written.events.into_iter().map(Event).collect()
+fn events(written: Written) -> Vec<EventObject> {
+    written.events.into_iter().map(EventObject).collect()
 }
 
 /// Runs a plan command for the viewer and answers with the plan as it now is.
@@ -229,7 +228,7 @@ async fn shared_mutation(
     let service = service(ctx);
     let key_of_aggregate = (group.clone(), section.clone());
     let written = service
-        .execute::<SharedSectionAggregate>(&actor, &key_of_aggregate, command, key)
+        .execute::<councilflow_governance::SharedSection>(&actor, &key_of_aggregate, command, key)
         .await
         .map_err(service_error)?;
     let shared = service
@@ -239,7 +238,7 @@ async fn shared_mutation(
         .cloned()
         .ok_or_else(|| service_error(ServiceError::Internal))?;
     Ok(SharedSectionPayload {
-        shared_section: SharedSection(shared),
+        shared_section: SharedSectionObject(shared),
         events: events(written),
     })
 }

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use councilflow_governance::{CouncilId, GroupId, PersonId, PlanId, Role, Scope, SectionId};
 
 use super::objects::{
-    self, council, group, page_size, parse_cursor, plan_connection, Council, EventConnection,
-    Group, Person, PlanConnection, PlanObject, SharedSection, Workflow,
+    self, council, group, page_size, parse_cursor, plan_connection, CouncilObject, EventConnection,
+    GroupObject, PersonObject, PlanConnection, PlanObject, SharedSectionObject, WorkflowObject,
 };
 use super::{bad_input, service, service_error, viewer};
 use crate::service::ServiceError;
@@ -33,7 +33,7 @@ pub(crate) fn parse_opt_id<T>(
 #[Object(name = "Query", serial)]
 impl QueryRoot {
     /// The signed-in person.
-    async fn me(&self, ctx: &Context<'_>) -> Result<Person> {
+    async fn me(&self, ctx: &Context<'_>) -> Result<PersonObject> {
         let me = viewer(ctx)?;
         objects::person(ctx, &me).ok_or_else(|| {
             service_error(ServiceError::Unauthenticated(format!(
@@ -42,7 +42,7 @@ impl QueryRoot {
         })
     }
 
-    async fn councils(&self, ctx: &Context<'_>) -> Result<Vec<Council>> {
+    async fn councils(&self, ctx: &Context<'_>) -> Result<Vec<CouncilObject>> {
         viewer(ctx)?;
         let state = service(ctx).read();
         Ok(state
@@ -51,17 +51,17 @@ impl QueryRoot {
             .councils
             .values()
             .cloned()
-            .map(Council::of)
+            .map(CouncilObject::of)
             .collect())
     }
 
-    async fn council(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Council>> {
+    async fn council(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CouncilObject>> {
         viewer(ctx)?;
         let id = parse_id("council", &id, CouncilId::parse)?;
         Ok(council(ctx, &id))
     }
 
-    async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<Group>> {
+    async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<GroupObject>> {
         viewer(ctx)?;
         let state = service(ctx).read();
         Ok(state
@@ -70,24 +70,24 @@ impl QueryRoot {
             .groups
             .values()
             .cloned()
-            .map(Group)
+            .map(GroupObject)
             .collect())
     }
 
-    async fn group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Group>> {
+    async fn group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<GroupObject>> {
         viewer(ctx)?;
         let id = parse_id("group", &id, GroupId::parse)?;
         Ok(group(ctx, &id))
     }
 
-    async fn workflows(&self, ctx: &Context<'_>) -> Result<Vec<Workflow>> {
+    async fn workflows(&self, ctx: &Context<'_>) -> Result<Vec<WorkflowObject>> {
         viewer(ctx)?;
         let state = service(ctx).read();
         let workflows = state.projections.workflows();
         Ok(workflows
             .iter()
             .filter_map(|w| workflows.shared(&w.id))
-            .map(Workflow)
+            .map(WorkflowObject)
             .collect())
     }
 
@@ -98,7 +98,7 @@ impl QueryRoot {
         council: Option<ID>,
         group: Option<ID>,
         role: Option<String>,
-    ) -> Result<Vec<Person>> {
+    ) -> Result<Vec<PersonObject>> {
         viewer(ctx)?;
         let council = parse_opt_id("council", council, CouncilId::parse)?;
         let group = parse_opt_id("group", group, GroupId::parse)?;
@@ -123,7 +123,7 @@ impl QueryRoot {
                 })
             })
             .cloned()
-            .map(Person::of)
+            .map(PersonObject::of)
             .collect())
     }
 
@@ -171,7 +171,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         group: ID,
         section: ID,
-    ) -> Result<Option<SharedSection>> {
+    ) -> Result<Option<SharedSectionObject>> {
         viewer(ctx)?;
         let group = parse_id("group", &group, GroupId::parse)?;
         let section = parse_id("section", &section, SectionId::parse)?;
@@ -180,11 +180,11 @@ impl QueryRoot {
             .projections
             .shared_section(&group, &section)
             .cloned()
-            .map(SharedSection))
+            .map(SharedSectionObject))
     }
 
     /// A person by id.
-    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Person>> {
+    async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PersonObject>> {
         viewer(ctx)?;
         let id = parse_id("person", &id, PersonId::parse)?;
         Ok(objects::person(ctx, &id))

@@ -9,7 +9,7 @@ use councilflow_governance::{streams, GovernanceError, PlanId};
 use councilflow_ledger::Subscription as LedgerSubscription;
 use futures_util::Stream;
 
-use super::objects::{parse_cursor, Event};
+use super::objects::{parse_cursor, EventObject};
 use super::query::parse_id;
 use super::{service, service_error, viewer};
 
@@ -19,13 +19,15 @@ pub struct SubscriptionRoot;
 fn feed(
     subscription: LedgerSubscription,
     keep: impl Fn(&councilflow_ledger::StoredEvent) -> bool + Send + 'static,
-) -> impl Stream<Item = Event> {
+) -> impl Stream<Item = EventObject> {
     futures_util::stream::unfold(
         (subscription, keep),
         |(mut subscription, keep)| async move {
             loop {
                 match subscription.next().await {
-                    Ok(event) if keep(&event) => return Some((Event(event), (subscription, keep))),
+                    Ok(event) if keep(&event) => {
+                        return Some((EventObject(event), (subscription, keep)))
+                    }
                     Ok(_) => continue,
                     // The server is shutting down (or the log cannot be read): end the feed.
                     Err(_) => return None,
@@ -43,7 +45,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         plan_id: ID,
         after: Option<String>,
-    ) -> Result<impl Stream<Item = Event>> {
+    ) -> Result<impl Stream<Item = EventObject>> {
         viewer(ctx)?;
         let plan = parse_id("plan", &plan_id, PlanId::parse)?;
         let service = service(ctx);
@@ -67,7 +69,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         after: Option<String>,
-    ) -> Result<impl Stream<Item = Event>> {
+    ) -> Result<impl Stream<Item = EventObject>> {
         viewer(ctx)?;
         let service = service(ctx);
         let from = match after {
