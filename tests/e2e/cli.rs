@@ -6,7 +6,7 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_for_an_unknown_person_is_refused_by_the_cli() {
-    let app = spawn_app().await;
+    let app = spawn_process_app().await;
     let out = app.cli(&["token", "--person", "nobody-at-all"]).await;
     assert!(
         !out.status.success(),
@@ -22,7 +22,7 @@ async fn a_token_for_an_unknown_person_is_refused_by_the_cli() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_token_from_the_cli_is_new_and_both_work() {
-    let app = spawn_app().await;
+    let app = spawn_process_app().await;
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let out = app.cli(&["token", "--person", "lucy-tran"]).await;
@@ -39,7 +39,7 @@ async fn each_token_from_the_cli_is_new_and_both_work() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_people_command_lists_every_seeded_role_assignment() {
-    let mut app = spawn_app().await;
+    let mut app = spawn_process_app().await;
     // How it stopped is `crash::a_sigterm_as_soon_as_the_server_says_it_listens_stops_it_cleanly`'s
     // business; here it only has to let go of the folder.
     app.stop().await;

@@ -201,7 +201,7 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| fastrand::u64(..));
     eprintln!("{rounds} rounds of SIGKILL under load, seed {seed} (CF_CRASH_SEED to repeat)");
-    let mut app = spawn_app().await;
+    let mut app = spawn_process_app().await;
     let token = app.token("ravi-patel").await;
     let mut plans = Vec::new();
     for _ in 0..WRITERS {
@@ -252,7 +252,7 @@ async fn every_answered_write_survives_a_sigkill_and_the_chain_verifies_after_re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_refuses_a_folder_in_use_and_passes_after_a_clean_stop_and_the_data_survives_it() {
-    let mut app = spawn_app().await;
+    let mut app = spawn_process_app().await;
     let plan_id = app.start_plan("ravi-patel", &["stockport"]).await;
     app.draft_sections("ravi-patel", &plan_id).await;
     app.act(
@@ -295,7 +295,7 @@ async fn verify_refuses_a_folder_in_use_and_passes_after_a_clean_stop_and_the_da
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sigterm_as_soon_as_the_server_says_it_listens_stops_it_cleanly() {
-    let mut app = spawn_app().await;
+    let mut app = spawn_process_app().await;
     // The window is narrow: try it often enough to notice.
     for attempt in 0..40 {
         let status = app.stop().await;

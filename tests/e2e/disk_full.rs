@@ -115,7 +115,7 @@ async fn assert_intact(app: &TestApp, plan: &str, acknowledged: &[String], when:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_full_disk_mutations_fail_clearly_reads_work_and_writes_resume_once_space_is_freed() {
-    let mut app = spawn_app().await;
+    let mut app = spawn_process_app().await;
     app.token("ravi-patel").await;
     let plan = app.start_plan("ravi-patel", &["stockport"]).await;
     let mut acknowledged: Vec<String> = Vec::new();

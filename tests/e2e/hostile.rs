@@ -339,7 +339,7 @@ fn stream_huge_body(address: &str, token: &str, size: usize) -> (String, String)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_50_mb_body_is_refused_with_413_bad_input_in_bounded_memory_and_the_server_stays_up() {
     const SIZE: usize = 50 * 1024 * 1024;
-    let app = spawn_app().await;
+    let app = spawn_process_app().await; // its memory is measured
     let token = app.token("ravi-patel").await;
     let head = app.head_cursor().await;
     let pid = app.pid().expect("the server is running");

@@ -343,7 +343,7 @@ async fn every_answered_edit_survives_power_cuts_at_every_point_of_a_checkpoint(
     eprintln!("power cuts, seed {seed} (CF_POWER_SEED to repeat)");
     let mut fs = LazyFs::mount();
     let data = fs.mount.join("data");
-    let mut app = spawn_app_at(&data, &[LOG_FILTER]).await;
+    let mut app = spawn_process_app_at(&data, &[LOG_FILTER]).await;
     let token = app.token("ravi-patel").await;
     let mut plans = Vec::new();
     for _ in 0..WRITERS {
@@ -422,7 +422,7 @@ async fn a_power_cut_in_the_first_seconds_of_a_new_data_folder_leaves_one_that_s
         fs.power_cut(child.id());
         let _ = child.wait();
         let what = format!("a cut {after_ms} ms into a new folder");
-        let mut app = spawn_app_at(&data, &[]).await;
+        let mut app = spawn_process_app_at(&data, &[]).await;
         let plan = app.start_plan("ravi-patel", &["stockport"]).await;
         let edit = json!({ "planId": plan, "sectionId": "achievements", "text": "Kept." });
         app.act("ravi-patel", "editSection", edit).await;
@@ -444,7 +444,7 @@ async fn one_process_per_data_folder_even_where_the_file_system_ignores_flock() 
     }
     let fs = LazyFs::mount();
     let data = fs.mount.join("data");
-    let app = spawn_app_at(&data, &[]).await;
+    let app = spawn_process_app_at(&data, &[]).await;
     // A second server on the same folder is refused, and says why.
     let second = Command::new(BINARY)
         .arg("serve")

@@ -13,8 +13,8 @@ use crate::support::*;
 
 const GUARD: Duration = Duration::from_secs(60);
 
-async fn spawn_with_smtp(url: &str) -> TestApp {
-    spawn_app_with(&[
+fn smtp_args(url: &str) -> [&str; 10] {
+    [
         "--smtp-url",
         url,
         "--reminder-interval-secs",
@@ -25,8 +25,11 @@ async fn spawn_with_smtp(url: &str) -> TestApp {
         "2",
         "--mail-from",
         "councilflow <reminders@example.org>",
-    ])
-    .await
+    ]
+}
+
+async fn spawn_with_smtp(url: &str) -> TestApp {
+    spawn_app_with(&smtp_args(url)).await
 }
 
 /// A Stockport plan whose submission deadline is `days` from now.
@@ -130,7 +133,8 @@ const PEOPLE_WAITED_ON: [&str; 3] = [
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deadline_three_days_away_sends_the_seven_day_reminder_once_to_the_people_waited_on() {
     let smtp = SmtpServer::start(free_port()).await;
-    let mut app = spawn_with_smtp(&smtp.url()).await;
+    // A process: the restart below is a SIGKILL.
+    let mut app = spawn_process_app_with(&smtp_args(&smtp.url())).await;
     let plan = stockport_plan_due_in(&app, 3).await;
 
     let messages = wait_for_subject(&smtp, "Submission due in 3 days", 3).await;

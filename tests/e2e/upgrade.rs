@@ -54,7 +54,7 @@ async fn a_data_folder_written_by_0_1_opens_upgraded_and_shows_what_0_1_showed()
     );
     let (query, expected) = expected(dir.path());
 
-    let mut app = spawn_app_at(&data, &[]).await;
+    let mut app = spawn_process_app_at(&data, &[]).await;
     let response = app
         .graphql_as("ravi-patel", &query, serde_json::json!({}))
         .await;
@@ -98,7 +98,7 @@ async fn an_export_written_by_0_1_imports_and_shows_the_same_plans() {
     let data = dir.path().join("data");
     let query = "{ plan(id: \"stockport-2024\") { id status revision sections { id revision } } \
                  small: plan(id: \"stockport-small\") { id status revision currentStage { id } } }";
-    let mut app = spawn_app_at(&imported, &[]).await;
+    let mut app = spawn_process_app_at(&imported, &[]).await;
     let from_export = app
         .graphql_as("ravi-patel", query, serde_json::json!({}))
         .await;
@@ -108,7 +108,7 @@ async fn an_export_written_by_0_1_imports_and_shows_the_same_plans() {
         ok(&from_export)["small"]["currentStage"]["id"],
         "member-oversight"
     );
-    let mut original = spawn_app_at(&data, &[]).await;
+    let mut original = spawn_process_app_at(&data, &[]).await;
     let from_folder = original
         .graphql_as("ravi-patel", query, serde_json::json!({}))
         .await;

@@ -16,6 +16,9 @@ use councilflow_api::{Service, Settings};
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
 use axum::extract::{Path, Query};
 use councilflow_governance::{CouncilId, PlanId};
 use councilflow_reminders::Mailer;
@@ -33,12 +36,14 @@ pub struct ServeSettings {
     pub mail: MailArgs,
 }
 
-/// A built application: bound to its port, ready to run.
+/// A built application: bound to its port, its reminder task started, ready to serve.
 pub struct Application {
     listener: tokio::net::TcpListener,
     service: Service,
     schema: Schema,
     mailer: Arc<Mailer>,
+    reminders: JoinHandle<()>,
+    stop_reminders: watch::Sender<bool>,
 }
 
 impl Application {
@@ -74,12 +79,16 @@ impl Application {
                 format!("the From address {:?} is not an address", mail.mail_from)
             })?,
         };
-        reminders::spawn(service.clone(), mailer.clone(), reminder_settings);
+        let (stop_reminders, stopped) = watch::channel(false);
+        let reminders =
+            reminders::spawn(service.clone(), mailer.clone(), reminder_settings, stopped);
         Ok(Application {
             listener,
             service,
             schema,
             mailer,
+            reminders,
+            stop_reminders,
         })
     }
 
@@ -109,7 +118,10 @@ impl Application {
         self.run_until(stop).await
     }
 
-    /// Serves until `stop` completes, then shuts down as [`Application::run_until_stopped`].
+    /// Serves until `stop` completes, then shuts down as [`Application::run_until_stopped`]:
+    /// requests in flight finish, the reminder task ends its round, the ledger takes the writes
+    /// queued in it and closes, and the projector stops. When this returns, nothing of the
+    /// application is left running and the data folder is free.
     pub async fn run_until(
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
@@ -125,10 +137,11 @@ impl Application {
             .await
             .context("serving HTTP")?;
         tracing::info!("stopping: finishing the writes in flight");
-        let service = self.service;
-        tokio::task::spawn_blocking(move || service.shutdown())
-            .await
-            .context("closing the ledger")?;
+        let _ = self.stop_reminders.send(true);
+        if let Err(e) = self.reminders.await {
+            tracing::error!(error = %e, "the reminder task ended abnormally");
+        }
+        self.service.close().await;
         Ok(())
     }
 }
@@ -251,8 +264,15 @@ async fn council_calendar(
     }
 }
 
-/// `councilflow serve`: resolves the settings, builds, prints where to go, runs.
-pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+/// Where `serve`'s workflow definitions and seeds came from.
+pub struct Sources {
+    pub workflows: Source,
+    pub seeds: Source,
+}
+
+/// Resolves `serve`'s arguments: reads the definition files (from their folders, or the copies
+/// embedded in the binary).
+pub fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ServeSettings, Sources)> {
     let workflows_dir = args
         .definitions
         .workflows
@@ -270,20 +290,31 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     )?;
     let (seeds, seeds_from) =
         definitions::load(&seeds_dir, args.definitions.seeds.is_none(), Kind::Seeds)?;
+    Ok((
+        ServeSettings {
+            data: args.data.data.clone(),
+            listen: args.listen,
+            workflows,
+            seeds,
+            mail: args.mail.clone(),
+        },
+        Sources {
+            workflows: workflows_from,
+            seeds: seeds_from,
+        },
+    ))
+}
+
+/// `councilflow serve`: resolves the settings, builds, prints where to go, runs.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (settings, sources) = serve_settings(&args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     runtime.block_on(async move {
         let stop = shutdown_signal()?;
-        let app = Application::build(ServeSettings {
-            data: args.data.data.clone(),
-            listen: args.listen,
-            workflows,
-            seeds,
-            mail: args.mail.clone(),
-        })
-        .await?;
+        let app = Application::build(settings).await?;
         let address = app.address();
         let describe = |s: &Source| match s {
             Source::Folder(f) => f.clone(),
@@ -301,8 +332,8 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         println!(
             "  workflows:  {}; seeds: {}",
-            describe(&workflows_from),
-            describe(&seeds_from)
+            describe(&sources.workflows),
+            describe(&sources.seeds)
         );
         println!("  reminders:  {}", app.mail_destination());
         println!(

@@ -11,6 +11,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
 use chrono::{DateTime, Utc};
 use councilflow_api::Service;
 use councilflow_governance::{Organisation, PlanView, Projections};
@@ -35,7 +38,12 @@ pub struct ReminderSettings {
 }
 
 /// Starts the task; it runs until the runtime stops.
-pub fn spawn(service: Service, mailer: Arc<Mailer>, settings: ReminderSettings) {
+pub fn spawn(
+    service: Service,
+    mailer: Arc<Mailer>,
+    settings: ReminderSettings,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         // The first round waits one interval: a server that just started (or restarted after a
         // crash) serves first, and reminders are never that urgent.
@@ -45,12 +53,17 @@ pub fn spawn(service: Service, mailer: Arc<Mailer>, settings: ReminderSettings) 
         );
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            // A round under way finishes (each send is under its own timeout); then the task
+            // ends, so a clean stop waits for it.
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stop.changed() => return,
+            }
             if let Err(e) = tick(&service, &mailer, &settings, Utc::now()).await {
                 tracing::error!(error = %e, "the reminder round failed; next round will retry");
             }
         }
-    });
+    })
 }
 
 /// One reminder ready to send: what it is and the message's content.

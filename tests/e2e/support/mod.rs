@@ -1,24 +1,27 @@
-//! The harness: `spawn_app()` starts the real `councilflow` binary on a free port with its own data
-//! folder and the repository's workflows and seeds, and `TestApp` talks to it over HTTP GraphQL,
-//! graphql-transport-ws and the CLI.
+//! The harness: `spawn_app()` builds the application in the test's own process on a free port,
+//! with its own data folder and the repository's workflows and seeds (`spawn_process_app()` runs
+//! the real `councilflow` binary instead; see `server.rs`), and `TestApp` talks to it over HTTP
+//! GraphQL, graphql-transport-ws and the CLI.
 
 #![allow(dead_code)]
 
 pub mod lazyfs;
 pub mod plans;
+mod server;
 pub mod smtp;
 pub mod ws;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 pub use plans::*;
+pub use server::Mode;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_councilflow");
 const WORKFLOWS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows");
@@ -39,15 +42,21 @@ pub struct TestApp {
     seeds: PathBuf,
     /// More `serve` arguments (mail settings, intervals).
     extra_args: Vec<String>,
-    child: Option<Child>,
+    mode: Mode,
+    server: Option<server::Server>,
     log: Arc<Mutex<String>>,
     http: reqwest::Client,
     tokens: Mutex<HashMap<String, String>>,
 }
 
-/// Starts the binary with a fresh data folder.
+/// Starts the application in this process with a fresh data folder.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await
+}
+
+/// Starts the binary, in a process of its own, with a fresh data folder.
+pub async fn spawn_process_app() -> TestApp {
+    spawn_process_app_with(&[]).await
 }
 
 /// Where a test's data folder is.
@@ -67,21 +76,31 @@ impl DataDir {
     }
 }
 
-/// Starts the binary with a fresh data folder and more `serve` arguments.
+fn temporary_data() -> DataDir {
+    DataDir::Temp(
+        tempfile::Builder::new()
+            .prefix("councilflow-e2e-")
+            .tempdir()
+            .expect("create a temporary data folder"),
+    )
+}
+
+/// Starts the application in this process with a fresh data folder and more `serve` arguments.
 pub async fn spawn_app_with(extra_args: &[&str]) -> TestApp {
-    let data = tempfile::Builder::new()
-        .prefix("councilflow-e2e-")
-        .tempdir()
-        .expect("create a temporary data folder");
-    spawn(DataDir::Temp(data), extra_args, &[]).await
+    spawn(Mode::InProcess, temporary_data(), extra_args, &[]).await
+}
+
+/// Starts the binary with a fresh data folder and more `serve` arguments.
+pub async fn spawn_process_app_with(extra_args: &[&str]) -> TestApp {
+    spawn(Mode::Process, temporary_data(), extra_args, &[]).await
 }
 
 /// Starts the binary on the data folder `data` (which may exist), with more environment.
-pub async fn spawn_app_at(data: &Path, env: &[(&str, &str)]) -> TestApp {
-    spawn(DataDir::At(data.to_owned()), &[], env).await
+pub async fn spawn_process_app_at(data: &Path, env: &[(&str, &str)]) -> TestApp {
+    spawn(Mode::Process, DataDir::At(data.to_owned()), &[], env).await
 }
 
-async fn spawn(data: DataDir, extra_args: &[&str], env: &[(&str, &str)]) -> TestApp {
+async fn spawn(mode: Mode, data: DataDir, extra_args: &[&str], env: &[(&str, &str)]) -> TestApp {
     let mut app = TestApp {
         address: String::new(),
         data,
@@ -91,7 +110,8 @@ async fn spawn(data: DataDir, extra_args: &[&str], env: &[(&str, &str)]) -> Test
             .collect(),
         seeds: PathBuf::from(SEEDS),
         extra_args: Vec::new(),
-        child: None,
+        mode,
+        server: None,
         log: Arc::new(Mutex::new(String::new())),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(60))
@@ -110,9 +130,9 @@ impl TestApp {
         self.seeds = dir.to_owned();
     }
 
-    /// The server process's id, while it runs.
+    /// The server process's id, while it runs (`None` in process).
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(Child::id)
+        self.server.as_ref().and_then(server::Server::pid)
     }
 
     /// The data folder the server writes to.
@@ -133,129 +153,53 @@ impl TestApp {
         )
     }
 
-    /// What the server wrote to stdout and stderr so far.
+    /// What the server wrote to stdout and stderr so far (a process's only: an in-process
+    /// server's log goes to the test's own output).
     pub fn server_log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
 
     async fn start(&mut self) {
-        assert!(self.child.is_none(), "the server is already running");
-        let mut child = Command::new(BINARY)
-            .arg("serve")
-            .arg("--data")
-            .arg(self.data.path())
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--workflows")
-            .arg(WORKFLOWS)
-            .arg("--seeds")
-            .arg(&self.seeds)
-            .args(&self.extra_args)
-            // Tests that are not about reminders must not see a reminder round mid-test; those
-            // that are pass --reminder-interval-secs, which wins over the environment.
-            .env("COUNCILFLOW_REMINDER_INTERVAL_SECS", "3600")
-            .env("RUST_LOG", "info")
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start `councilflow serve`");
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let log = self.log.clone();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let mut tx = Some(tx);
-            loop {
-                line.clear();
-                match reader.read_line(&mut line) {
-                    Ok(0) | Err(_) => break,
-                    Ok(_) => {
-                        log.lock().unwrap().push_str(&line);
-                        if let Some(rest) = line.trim().strip_prefix(LISTENING) {
-                            if let Some(tx) = tx.take() {
-                                let _ = tx.send(format!("http://{}", rest.trim()));
-                            }
-                        }
-                    }
-                }
-            }
-        });
-        let stderr = child.stderr.take().expect("piped stderr");
-        let log = self.log.clone();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stderr);
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => log
-                        .lock()
-                        .unwrap()
-                        .push_str(&String::from_utf8_lossy(&buf[..n])),
-                }
-            }
-        });
-        self.child = Some(child);
-        let address = tokio::task::spawn_blocking(move || rx.recv_timeout(STARTUP_GUARD))
-            .await
-            .expect("join the startup waiter");
-        match address {
-            Ok(address) => self.address = address,
-            Err(_) => {
-                self.kill();
-                panic!(
-                    "`councilflow serve` never printed `{LISTENING}...`; its output:\n{}",
-                    self.server_log()
-                );
-            }
-        }
+        assert!(self.server.is_none(), "the server is already running");
+        let launch = server::Launch {
+            data: self.data.path().to_owned(),
+            seeds: self.seeds.clone(),
+            extra_args: self.extra_args.clone(),
+            env: self.env.clone(),
+            log: self.log.clone(),
+        };
+        let (server, address) = server::start(self.mode, &launch).await;
+        self.server = Some(server);
+        self.address = address;
     }
 
-    /// SIGKILL: the process dies at once, whatever it was doing.
+    /// SIGKILL: the process dies at once, whatever it was doing (process mode only).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(server) = self.server.take() {
+            server.kill();
         }
     }
 
-    /// SIGTERM, then waits for the process to exit and returns how it exited.
+    /// A clean stop (SIGTERM for a process); waits for it and returns how it ended.
     pub async fn stop(&mut self) -> ExitStatus {
-        let mut child = self.child.take().expect("the server is running");
-        let status = Command::new("kill")
-            .arg("-TERM")
-            .arg(child.id().to_string())
-            .status()
-            .expect("run kill -TERM");
-        assert!(status.success(), "kill -TERM failed");
-        let waited = tokio::task::spawn_blocking(move || {
-            for _ in 0..1200 {
-                if let Some(status) = child.try_wait().expect("wait for the server") {
-                    return Ok(status);
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-            Err(())
-        })
-        .await
-        .expect("join the stop waiter");
-        match waited {
+        let server = self.server.take().expect("the server is running");
+        match server.stop().await {
             Ok(status) => status,
-            Err(()) => panic!(
-                "the server did not exit within a minute of SIGTERM (killed it); its output:\n{}",
-                self.server_log()
-            ),
+            Err(why) => panic!("{why}; its output:\n{}", self.server_log()),
         }
     }
 
-    /// Starts the server again on the same data folder (and a new port). Kills it first if it runs.
+    /// Starts the server again on the same data folder (and a new port): a process is killed
+    /// first if it runs, an in-process server stopped.
     pub async fn restart(&mut self) {
-        self.kill();
+        match self.mode {
+            Mode::Process => self.kill(),
+            Mode::InProcess => {
+                if self.server.is_some() {
+                    self.stop().await;
+                }
+            }
+        }
         self.log.lock().unwrap().push_str("\n---- restart ----\n");
         self.start().await;
     }
@@ -273,26 +217,17 @@ impl TestApp {
             .expect("join the CLI")
     }
 
-    /// A bearer token for `person`, made by `councilflow token --person ID` (cached per person).
+    /// A bearer token for `person` (cached per person), issued into the data folder's token
+    /// file as `councilflow token --person ID` does (`cli.rs` tests that command itself).
     pub async fn token(&self, person: &str) -> String {
         if let Some(t) = self.tokens.lock().unwrap().get(person) {
             return t.clone();
         }
-        let out = self.cli(&["token", "--person", person]).await;
-        assert!(
-            out.status.success(),
-            "`councilflow token --person {person}` failed ({}):\nstdout: {}\nstderr: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let token = stdout
-            .lines()
-            .map(str::trim)
-            .rfind(|l| !l.is_empty())
-            .unwrap_or_else(|| panic!("`councilflow token` printed nothing"))
-            .to_owned();
+        let id = councilflow_governance::PersonId::parse(person)
+            .unwrap_or_else(|e| panic!("{person:?} is not a person id: {e}"));
+        let token = councilflow_api::TokenStore::new(self.data.path())
+            .issue(&id)
+            .expect("issue a token");
         self.tokens
             .lock()
             .unwrap()
@@ -333,7 +268,12 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        self.kill();
+        // A process is killed; an in-process server stops on its own once its stop signal's
+        // sender is dropped.
+        if self.mode == Mode::Process {
+            self.kill();
+        }
+        self.server.take();
         if std::thread::panicking() {
             eprintln!(
                 "---- councilflow output (data in {}) ----\n{}",
