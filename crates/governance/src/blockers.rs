@@ -55,7 +55,6 @@ impl BlockerCode {
 /// Someone a blocker waits on: whoever holds `role` at `scope` (deputies included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitingOn {
-    /// The role.
     pub role: Role,
     /// Where.
     pub scope: Scope,

@@ -305,10 +305,7 @@ pub enum DeadlineKind {
     /// The plan's submission deadline.
     Submission,
     /// A stage's own deadline.
-    Stage {
-        /// The stage.
-        stage: StageId,
-    },
+    Stage { stage: StageId },
     /// The papers deadline of one council's committee meeting for a committee stage.
     Papers {
         /// The committee stage.

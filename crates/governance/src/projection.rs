@@ -61,7 +61,6 @@ pub struct ProjectionsSnapshot {
 pub struct PlanView {
     /// The plan's state.
     pub plan: Plan,
-    /// Status.
     pub status: PlanStatus,
     /// Route stages with statuses and requirements.
     pub stages: Vec<StageView>,
@@ -73,7 +72,6 @@ pub struct PlanView {
     pub blockers: Vec<Blocker>,
     /// Every deadline (submission, stages, committee papers).
     pub deadlines: Vec<Deadline>,
-    /// The submission deadline.
     pub submission_deadline: Option<DateTime<Utc>>,
     /// When it was submitted.
     pub submitted_at: Option<DateTime<Utc>>,

@@ -18,11 +18,11 @@ use uuid::Uuid;
 
 use crate::error::LedgerError;
 use crate::event::{Hash, StoredEvent};
-use crate::ledger::{
-    commit_batch, encode_idempotency, last_event, stream_key, Config, Ledger, Trees,
-    IMPORT_IN_PROGRESS,
-};
+use crate::ledger::{Config, Ledger};
 use crate::lock::DataLock;
+use crate::trees::{
+    commit_batch, encode_idempotency, last_event, stream_key, Trees, IMPORT_IN_PROGRESS,
+};
 use crate::verify::{ChainCheck, VerifyReport};
 use crate::wal::Wal;
 

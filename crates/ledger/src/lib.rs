@@ -24,6 +24,7 @@ mod layout;
 mod ledger;
 mod lock;
 mod recovery;
+mod trees;
 mod upgrade;
 mod verify;
 mod wal;

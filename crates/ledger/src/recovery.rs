@@ -29,9 +29,9 @@ use crate::durable::sync_dir;
 use crate::error::LedgerError;
 use crate::event::{StoredEvent, GENESIS};
 use crate::layout;
-use crate::ledger::{
-    commit_batch, decode_idempotency, encode_idempotency, last_event, stream_key, u64_at, Head,
-    Trees,
+use crate::ledger::Head;
+use crate::trees::{
+    commit_batch, decode_idempotency, encode_idempotency, last_event, stream_key, u64_at, Trees,
 };
 use crate::wal::{Scan, Wal, FILE as WAL_FILE};
 

@@ -18,8 +18,9 @@
 use crate::durable::sync_dir;
 use crate::error::LedgerError;
 use crate::layout::{self, LEGACY_SEGMENT_BYTES, SEGMENT_BYTES, SLED_DIR, UPGRADING};
-use crate::ledger::{last_event, Config, Trees};
+use crate::ledger::Config;
 use crate::recovery::recover;
+use crate::trees::{last_event, Trees};
 
 /// Upgrades the 0.1 database in `config.path` (see the module's documentation). The caller holds
 /// the folder's lock.
@@ -79,7 +80,8 @@ mod tests {
     use super::*;
     use crate::event::{NewEvent, StoredEvent};
     use crate::layout::Found;
-    use crate::ledger::{commit_batch, encode_idempotency, stream_key, ExpectedVersion, Ledger};
+    use crate::ledger::{ExpectedVersion, Ledger};
+    use crate::trees::{commit_batch, encode_idempotency, stream_key};
     use crate::wal::Wal;
 
     /// `n` events with 60 KiB payloads (large enough for 0.1's sled to write blobs), committed by

@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::error::LedgerError;
 use crate::event::{stored_hash_matches, Hash, StoredEvent, GENESIS};
-use crate::ledger::{decode_idempotency, stream_key, u64_at, Head, Ledger};
+use crate::ledger::{Head, Ledger};
+use crate::trees::{decode_idempotency, stream_key, u64_at};
 
 /// What a successful `verify` (or export check) saw.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -24,11 +24,11 @@ use uuid::Uuid;
 
 use crate::error::LedgerError;
 use crate::event::{Hash, NewEvent, StoredEvent};
-use crate::ledger::{
-    commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at,
-    Appended, Durable, ExpectedVersion, Head, Trees,
-};
+use crate::ledger::{Appended, Durable, ExpectedVersion, Head};
 use crate::recovery::checkpoint;
+use crate::trees::{
+    commit_batch, decode_idempotency, encode_idempotency, stream_key, stream_prefix, u64_at, Trees,
+};
 use crate::wal::{Wal, CHECKPOINT_BYTES};
 
 /// Upper bound on events committed in one batch, so one write-ahead record stays small.

@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use councilflow_governance::{
-    load_seeds, plan, shared_section, sync_events, DomainEvent, EventMeta, PersonId, PlanCommand,
-    PlanId, Projections, Role, SharedSectionCommand, Workflows,
+    load_seeds, sync_events, Aggregate, DomainEvent, EventMeta, PersonId, Plan, PlanCommand,
+    PlanId, Projections, Role, SharedSection, SharedSectionCommand, Workflows,
 };
 use councilflow_reminders::{due_now, plan_schedule, shared_schedule, Offset, Planned};
 
@@ -65,7 +65,7 @@ impl World {
 
     fn plan(&mut self, who: &str, id: &str, command: PlanCommand, now: DateTime<Utc>) {
         let id = PlanId::parse(id).unwrap();
-        let events = plan::decide(
+        let events = Plan::decide(
             &self.p.context(),
             self.p.plan(&id),
             &command,
@@ -331,7 +331,7 @@ fn an_unagreed_shared_section_reminds_the_chief_executives_not_yet_agreed_once_f
             .find(|p| p.roles.iter().any(|r| r.role.as_str() == "group-member"))
             .map(|p| p.id.clone())
             .unwrap();
-    let events = shared_section::decide(&w.p.context(), None, &propose, &proposer, now).unwrap();
+    let events = SharedSection::decide(&w.p.context(), None, &propose, &proposer, now).unwrap();
     w.commit(events, now);
     let agree = SharedSectionCommand::Agree {
         group: "derbyshire-chief-executives".parse().unwrap(),
@@ -340,7 +340,7 @@ fn an_unagreed_shared_section_reminds_the_chief_executives_not_yet_agreed_once_f
         council: "derbyshire-dales".parse().unwrap(),
     };
     let state = w.p.shared_section(&group, &section).cloned();
-    let events = shared_section::decide(
+    let events = SharedSection::decide(
         &w.p.context(),
         state.as_ref(),
         &agree,

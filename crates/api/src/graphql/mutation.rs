@@ -219,16 +219,15 @@ fn plan_payload(ctx: &Context<'_>, plan: &PlanId, written: Written) -> Result<Pl
 
 async fn shared_mutation(
     ctx: &Context<'_>,
-    group: GroupId,
-    section: SectionId,
     command: SharedSectionCommand,
     key: Option<&str>,
 ) -> Result<SharedSectionPayload> {
     let actor = viewer(ctx)?;
     let service = service(ctx);
-    let key_of_aggregate = (group.clone(), section.clone());
+    let (group, section) = command.key();
+    let shared = (group.clone(), section.clone());
     let written = service
-        .execute::<councilflow_governance::SharedSection>(&actor, &key_of_aggregate, command, key)
+        .execute::<councilflow_governance::SharedSection>(&actor, &shared, command, key)
         .await
         .map_err(service_error)?;
     let shared = service
@@ -254,6 +253,8 @@ fn new_plan_id(council: &CouncilId, workflow: &WorkflowId) -> PlanId {
 
 #[Object(name = "Mutation")]
 impl MutationRoot {
+    /// Starts a plan of a workflow for one or more owning councils, on their route (or the one
+    /// named). Only a drafter of an owning council may.
     async fn start_plan(&self, ctx: &Context<'_>, input: StartPlanInput) -> Result<PlanPayload> {
         let actor = viewer(ctx)?;
         let workflow = parse_id("workflow", &input.workflow, WorkflowId::parse)?;
@@ -301,6 +302,8 @@ impl MutationRoot {
         plan_payload(ctx, &started, written)
     }
 
+    /// Replaces a section's text. With `expectedRevision`, refused with CONFLICT if the section changed
+    /// since; any sign-off or committee decision it covers becomes stale.
     async fn edit_section(
         &self,
         ctx: &Context<'_>,
@@ -316,6 +319,8 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Signs a sign-off stage in a role, for an owning council, bound to the plan's revision now.
+    /// Refused until the earlier stages are complete.
     async fn sign_off(&self, ctx: &Context<'_>, input: SignOffInput) -> Result<PlanPayload> {
         if let Some(comment) = &input.comment {
             short_text("the comment", comment)?;
@@ -330,6 +335,7 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Withdraws one's own sign-off, with a reason; the stage reopens.
     async fn withdraw_sign_off(
         &self,
         ctx: &Context<'_>,
@@ -346,6 +352,8 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Records a committee's decision for one owning council, bound to the plan's revision now.
+    /// Approved with delegated amendments names the officer whose later edits keep it.
     async fn record_committee_decision(
         &self,
         ctx: &Context<'_>,
@@ -385,6 +393,8 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Submits the approved plan, recording its content hash and whether it was late. Refused until
+    /// every stage before submission is complete and current.
     async fn submit_plan(&self, ctx: &Context<'_>, input: SubmitPlanInput) -> Result<PlanPayload> {
         if let Some(reference) = &input.reference {
             short_text("the reference", reference)?;
@@ -396,6 +406,7 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Records where the submitted plan was published.
     async fn publish_plan(
         &self,
         ctx: &Context<'_>,
@@ -413,6 +424,7 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Sets or moves a stage's deadline, or the submission deadline when `stageId` is omitted.
     async fn set_deadline(
         &self,
         ctx: &Context<'_>,
@@ -436,53 +448,39 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Proposes a group's shared text, or a new revision of it; every member council must agree it
+    /// again.
     async fn propose_shared_section(
         &self,
         ctx: &Context<'_>,
         input: ProposeSharedSectionInput,
     ) -> Result<SharedSectionPayload> {
         section_text(&input.text)?;
-        let group = parse_id("group", &input.group_id, GroupId::parse)?;
-        let section = parse_id("section", &input.section_id, SectionId::parse)?;
         let command = SharedSectionCommand::Propose {
-            group: group.clone(),
-            section: section.clone(),
+            group: parse_id("group", &input.group_id, GroupId::parse)?,
+            section: parse_id("section", &input.section_id, SectionId::parse)?,
             text: input.text,
             expected_revision: revision(input.expected_revision)?,
         };
-        shared_mutation(
-            ctx,
-            group,
-            section,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        shared_mutation(ctx, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Agrees a revision of a shared text for one member council (its chief executive or deputy).
     async fn agree_shared_section(
         &self,
         ctx: &Context<'_>,
         input: AgreeSharedSectionInput,
     ) -> Result<SharedSectionPayload> {
-        let group = parse_id("group", &input.group_id, GroupId::parse)?;
-        let section = parse_id("section", &input.section_id, SectionId::parse)?;
         let command = SharedSectionCommand::Agree {
-            group: group.clone(),
-            section: section.clone(),
+            group: parse_id("group", &input.group_id, GroupId::parse)?,
+            section: parse_id("section", &input.section_id, SectionId::parse)?,
             revision: revision(Some(input.revision))?.unwrap_or(0),
             council: parse_id("council", &input.council, CouncilId::parse)?,
         };
-        shared_mutation(
-            ctx,
-            group,
-            section,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await
+        shared_mutation(ctx, command, input.idempotency_key.as_deref()).await
     }
 
+    /// Takes the group's agreed text into a plan's shared section (an edit like any other).
     async fn adopt_shared_section(
         &self,
         ctx: &Context<'_>,

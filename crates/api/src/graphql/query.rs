@@ -42,6 +42,7 @@ impl QueryRoot {
         })
     }
 
+    /// Every council in the organisation.
     async fn councils(&self, ctx: &Context<'_>) -> Result<Vec<CouncilObject>> {
         viewer(ctx)?;
         let state = service(ctx).read();
@@ -55,12 +56,14 @@ impl QueryRoot {
             .collect())
     }
 
+    /// A council by id.
     async fn council(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CouncilObject>> {
         viewer(ctx)?;
         let id = parse_id("council", &id, CouncilId::parse)?;
         Ok(council(ctx, &id))
     }
 
+    /// Every group of councils (chief executives' groups, joint arrangements).
     async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<GroupObject>> {
         viewer(ctx)?;
         let state = service(ctx).read();
@@ -74,12 +77,14 @@ impl QueryRoot {
             .collect())
     }
 
+    /// A group by id.
     async fn group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<GroupObject>> {
         viewer(ctx)?;
         let id = parse_id("group", &id, GroupId::parse)?;
         Ok(group(ctx, &id))
     }
 
+    /// Every loaded workflow definition.
     async fn workflows(&self, ctx: &Context<'_>) -> Result<Vec<WorkflowObject>> {
         viewer(ctx)?;
         let state = service(ctx).read();
@@ -152,6 +157,7 @@ impl QueryRoot {
             .ok_or_else(|| service_error(ServiceError::Internal))
     }
 
+    /// Plans in the order they started, optionally one council's; paged by `first` and `after`.
     #[graphql(complexity = "super::page_complexity(first, 50, child_complexity)")]
     async fn plans(
         &self,

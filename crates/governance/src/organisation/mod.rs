@@ -69,7 +69,6 @@ pub enum Scope {
 /// One role held by one person somewhere.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RoleAssignment {
-    /// The role.
     pub role: Role,
     /// Where it is held.
     pub scope: Scope,

@@ -9,8 +9,47 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::*;
-use crate::error::DefinitionError;
+use chrono::{DateTime, Utc};
+
+use crate::aggregate::Aggregate;
+use crate::context::Context;
+use crate::error::{DefinitionError, GovernanceError};
+use crate::event::streams;
 use crate::ids::IdError;
+use crate::projection::Projections;
+
+/// The organisation is recorded by councilflow itself from its seed files: the command is the
+/// organisation as the seeds describe it, and `decide` returns [`sync_events`] (nothing when the
+/// recorded one agrees). Nobody is refused.
+impl Aggregate for Organisation {
+    type Id = ();
+    type Command = Organisation;
+    type Event = OrgEvent;
+
+    fn stream(_: &()) -> String {
+        streams::ORG.to_owned()
+    }
+
+    fn find<'p>(projections: &'p Projections, _: &()) -> Option<&'p Organisation> {
+        Some(projections.organisation())
+    }
+
+    fn decide(
+        _: &Context<'_>,
+        state: Option<&Organisation>,
+        seed: &Organisation,
+        _: &PersonId,
+        _: DateTime<Utc>,
+    ) -> Result<Vec<OrgEvent>, GovernanceError> {
+        Ok(sync_events(state.unwrap_or(&Organisation::default()), seed))
+    }
+
+    fn apply(state: Option<Organisation>, event: &OrgEvent) -> Option<Organisation> {
+        let mut organisation = state.unwrap_or_default();
+        organisation.apply(event);
+        Some(organisation)
+    }
+}
 
 /// The events that bring `current` up to `seed`: registrations and updates of councils, groups and
 /// people, then revocations, then assignments. Empty when nothing changed.

@@ -18,7 +18,6 @@ pub enum PlanCommand {
     Start {
         /// The new plan's id (chosen by the caller).
         plan: PlanId,
-        /// Workflow.
         workflow: WorkflowId,
         /// Owning councils.
         councils: Vec<CouncilId>,
@@ -31,7 +30,6 @@ pub enum PlanCommand {
     },
     /// Replace a section's text.
     EditSection {
-        /// Section.
         section: SectionId,
         /// New text.
         text: String,
@@ -39,26 +37,18 @@ pub enum PlanCommand {
         expected_revision: Option<u64>,
     },
     /// Take the group's agreed text into a shared section.
-    AdoptSharedSection {
-        /// Section.
-        section: SectionId,
-    },
+    AdoptSharedSection { section: SectionId },
     /// Sign a sign-off stage in a role.
     SignOff {
-        /// Stage.
         stage: StageId,
-        /// Role.
         role: Role,
         /// Council, required when the signer holds the role at more than one owning council.
         council: Option<CouncilId>,
-        /// Comment.
         comment: Option<String>,
     },
     /// Withdraw one's own sign-off.
     WithdrawSignOff {
-        /// Stage.
         stage: StageId,
-        /// Role.
         role: Role,
         /// Council, when ambiguous.
         council: Option<CouncilId>,
@@ -84,11 +74,8 @@ pub enum PlanCommand {
         council: CouncilId,
         /// Committee name.
         committee: String,
-        /// Meeting date.
         meeting_date: NaiveDate,
-        /// Decision.
         decision: Decision,
-        /// Minute reference.
         minute_reference: Option<String>,
         /// For delegated amendments: who may amend afterwards.
         delegated_to: Option<PersonId>,
@@ -105,9 +92,7 @@ pub enum PlanCommand {
     },
     /// Set a stage's deadline, or the submission deadline (`stage: None`).
     SetDeadline {
-        /// Stage.
         stage: Option<StageId>,
-        /// Due.
         due: DateTime<Utc>,
     },
     /// Set or move a key date.

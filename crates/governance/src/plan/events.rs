@@ -56,11 +56,9 @@ impl PlanEvent {
 pub struct PlanStarted {
     /// The new plan.
     pub plan: PlanId,
-    /// Its workflow.
     pub workflow: WorkflowId,
     /// The route it follows.
     pub route: RouteId,
-    /// Title.
     pub title: String,
     /// Owning councils, in the order given.
     pub councils: Vec<CouncilId>,
@@ -88,9 +86,7 @@ pub struct Delegation {
 /// `SectionEdited`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SectionEdited {
-    /// The plan.
     pub plan: PlanId,
-    /// The section.
     pub section: SectionId,
     /// The new text.
     pub text: String,
@@ -109,9 +105,7 @@ pub struct SectionEdited {
 /// `SharedSectionAdopted`: the plan took a group's agreed text (an edit like any other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedSectionAdopted {
-    /// The plan.
     pub plan: PlanId,
-    /// The section.
     pub section: SectionId,
     /// The group it came from.
     pub group: GroupId,
@@ -132,7 +126,6 @@ pub struct SharedSectionAdopted {
 /// `SignedOff`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedOff {
-    /// The plan.
     pub plan: PlanId,
     /// The sign-off stage.
     pub stage: StageId,
@@ -155,13 +148,9 @@ pub struct SignedOff {
 /// `SignOffWithdrawn`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignOffWithdrawn {
-    /// The plan.
     pub plan: PlanId,
-    /// The stage.
     pub stage: StageId,
-    /// The role.
     pub role: Role,
-    /// The council.
     pub council: CouncilId,
     /// Who withdrew (the signer).
     pub by: PersonId,
@@ -198,7 +187,6 @@ impl Decision {
 /// `MeetingScheduled`: a committee meeting date for one council (drives the papers deadline).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeetingScheduled {
-    /// The plan.
     pub plan: PlanId,
     /// The committee stage.
     pub stage: StageId,
@@ -206,7 +194,6 @@ pub struct MeetingScheduled {
     pub council: CouncilId,
     /// Committee name.
     pub committee: String,
-    /// Meeting date.
     pub meeting_date: NaiveDate,
     /// Who scheduled it.
     pub by: PersonId,
@@ -217,7 +204,6 @@ pub struct MeetingScheduled {
 /// `CommitteeDecisionRecorded`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitteeDecisionRecorded {
-    /// The plan.
     pub plan: PlanId,
     /// The committee stage.
     pub stage: StageId,
@@ -225,11 +211,8 @@ pub struct CommitteeDecisionRecorded {
     pub council: CouncilId,
     /// Committee name.
     pub committee: String,
-    /// Meeting date.
     pub meeting_date: NaiveDate,
-    /// The decision.
     pub decision: Decision,
-    /// Minute reference.
     pub minute_reference: Option<String>,
     /// For delegated amendments: who may amend.
     pub delegated_to: Option<PersonId>,
@@ -244,7 +227,6 @@ pub struct CommitteeDecisionRecorded {
 /// `DeadlineSet`: a stage's or the submission's deadline moved on this plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadlineSet {
-    /// The plan.
     pub plan: PlanId,
     /// The stage, or `None` for the submission deadline.
     pub stage: Option<StageId>,
@@ -259,7 +241,6 @@ pub struct DeadlineSet {
 /// `KeyDateSet`: a key date of the plan set or moved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyDateSet {
-    /// The plan.
     pub plan: PlanId,
     /// The key date.
     pub date: KeyDateId,
@@ -274,7 +255,6 @@ pub struct KeyDateSet {
 /// `PlanSubmitted`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanSubmitted {
-    /// The plan.
     pub plan: PlanId,
     /// The submission stage.
     pub stage: StageId,
@@ -297,7 +277,6 @@ pub struct PlanSubmitted {
 /// `PlanPublished`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PlanPublished {
-    /// The plan.
     pub plan: PlanId,
     /// The publication stage.
     pub stage: StageId,

@@ -1,5 +1,5 @@
 //! Plans: one run of a workflow owned by one or more councils, as an aggregate (see
-//! [`Aggregate`](crate::Aggregate)): [`decide`](decide/index.html) turns a [`PlanCommand`] into
+//! [`Aggregate`](crate::Aggregate)): its `decide` (in `decide/`) turns a [`PlanCommand`] into
 //! [`PlanEvent`]s or a refusal, and [`Plan::apply`] folds events into state. Stage statuses,
 //! requirements and staleness are computed from the recorded acts on read (`view.rs`), never
 //! stored, so they cannot drift.
@@ -26,7 +26,6 @@ mod view;
 pub(crate) mod wording;
 
 pub use commands::PlanCommand;
-pub use decide::decide;
 pub use events::{
     CommitteeDecisionRecorded, DeadlineSet, Decision, Delegation, KeyDateSet, MeetingScheduled,
     PlanEvent, PlanPublished, PlanStarted, PlanSubmitted, SectionEdited, SharedSectionAdopted,

@@ -56,9 +56,7 @@ pub struct Withdrawal {
 /// A sign-off as recorded (withdrawn ones stay, marked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignOffRecord {
-    /// Stage.
     pub stage: StageId,
-    /// Role.
     pub role: Role,
     /// Council signed for.
     pub council: CouncilId,
@@ -68,7 +66,6 @@ pub struct SignOffRecord {
     pub deputy: bool,
     /// Revision read.
     pub plan_revision: u64,
-    /// Comment.
     pub comment: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
@@ -79,17 +76,12 @@ pub struct SignOffRecord {
 /// A committee decision as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {
-    /// Stage.
     pub stage: StageId,
-    /// Council.
     pub council: CouncilId,
     /// Committee name.
     pub committee: String,
-    /// Meeting date.
     pub meeting_date: NaiveDate,
-    /// Decision.
     pub decision: Decision,
-    /// Minute reference.
     pub minute_reference: Option<String>,
     /// Delegated officer.
     pub delegated_to: Option<PersonId>,
@@ -104,9 +96,7 @@ pub struct DecisionRecord {
 /// A scheduled committee meeting (the latest per stage and council).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meeting {
-    /// Stage.
     pub stage: StageId,
-    /// Council.
     pub council: CouncilId,
     /// Committee name.
     pub committee: String,
@@ -119,13 +109,11 @@ pub struct Meeting {
 pub struct SubmissionRecord {
     /// Revision submitted.
     pub plan_revision: u64,
-    /// Content hash.
     pub content_hash: String,
     /// Deadline judged against.
     pub deadline: Option<DateTime<Utc>>,
     /// Late?
     pub late: bool,
-    /// Reference.
     pub reference: Option<String>,
     /// Who.
     pub by: PersonId,
@@ -136,7 +124,6 @@ pub struct SubmissionRecord {
 /// The publication record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicationRecord {
-    /// URL.
     pub url: String,
     /// Who.
     pub by: PersonId,
@@ -147,13 +134,9 @@ pub struct PublicationRecord {
 /// A plan's state, folded from its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
-    /// Id.
     pub id: PlanId,
-    /// Workflow.
     pub workflow: WorkflowId,
-    /// Route.
     pub route: RouteId,
-    /// Title.
     pub title: String,
     /// Owning councils.
     pub councils: Vec<CouncilId>,
@@ -178,7 +161,6 @@ pub struct Plan {
     pub submission_deadline_set: Option<DateTime<Utc>>,
     /// Stage deadlines set on the plan (override the workflow's).
     pub stage_deadlines_set: BTreeMap<StageId, DateTime<Utc>>,
-    /// Key dates.
     pub key_dates: BTreeMap<KeyDateId, NaiveDate>,
     /// Submission, once submitted.
     pub submission: Option<SubmissionRecord>,

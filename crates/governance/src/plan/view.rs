@@ -56,13 +56,10 @@ pub struct Requirement {
 pub struct StageView {
     /// Stage id.
     pub id: StageId,
-    /// Title.
     pub title: String,
-    /// Kind.
     pub kind: StageKind,
     /// Position in the route (0-based).
     pub index: usize,
-    /// Status.
     pub status: StageStatus,
     /// Requirements per owning council.
     pub requirements: Vec<Requirement>,
@@ -197,7 +194,6 @@ impl Plan {
 /// A sign-off with whether it still counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignOffView {
-    /// The record.
     pub record: SignOffRecord,
     /// An edit since made it stale.
     pub stale: bool,
@@ -206,7 +202,6 @@ pub struct SignOffView {
 /// A committee decision with whether it still counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionView {
-    /// The record.
     pub record: DecisionRecord,
     /// An edit since made it stale.
     pub stale: bool,

@@ -27,9 +27,7 @@ impl SharedSectionEvent {
 /// `SharedSectionProposed`: a new revision of a group's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedSectionProposed {
-    /// The group.
     pub group: GroupId,
-    /// The section.
     pub section: SectionId,
     /// The new revision number (1 for the first text).
     pub revision: u64,
@@ -46,9 +44,7 @@ pub struct SharedSectionProposed {
 /// `SharedSectionAgreed`: one member council agreed one revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SharedSectionAgreed {
-    /// The group.
     pub group: GroupId,
-    /// The section.
     pub section: SectionId,
     /// The revision agreed.
     pub revision: u64,

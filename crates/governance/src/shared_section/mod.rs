@@ -7,13 +7,13 @@
 //! stream never depends on how the group looks today. Plans adopt the agreed text (see `plan`).
 //!
 //! `events.rs` holds [`SharedSectionEvent`] and its payloads, `state.rs` [`SharedSection`] and
-//! its `apply`, `decide.rs` [`SharedSectionCommand`] and `decide`.
+//! its `apply`, `decide.rs` [`SharedSectionCommand`] and the aggregate's `decide`.
 
 mod decide;
 mod events;
 mod state;
 
-pub use decide::{decide, SharedSectionCommand};
+pub use decide::SharedSectionCommand;
 pub use events::{SharedSectionAgreed, SharedSectionEvent, SharedSectionProposed};
 pub use state::{Agreement, SharedRevision, SharedSection};
 

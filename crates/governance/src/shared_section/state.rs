@@ -24,7 +24,6 @@ pub struct Agreement {
 pub struct SharedRevision {
     /// Revision number.
     pub revision: u64,
-    /// Text.
     pub text: String,
     /// Councils that must agree it.
     pub members: Vec<CouncilId>,
@@ -48,7 +47,6 @@ impl SharedRevision {
 pub struct SharedSection {
     /// The group that writes it.
     pub group: GroupId,
-    /// The section.
     pub section: SectionId,
     /// Every revision, oldest first.
     pub revisions: Vec<SharedRevision>,

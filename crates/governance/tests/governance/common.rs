@@ -9,9 +9,9 @@ use std::fs;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use councilflow_governance::{
-    plan, shared_section, sync_events, CouncilId, Decision, DomainEvent, EventMeta,
-    GovernanceError, GroupId, Organisation, PersonId, Plan, PlanCommand, PlanEvent, PlanId,
-    Projections, Role, SectionId, SharedSectionCommand, SharedSectionEvent, StageId, Workflows,
+    sync_events, Aggregate, CouncilId, Decision, DomainEvent, EventMeta, GovernanceError, GroupId,
+    Organisation, PersonId, Plan, PlanCommand, PlanEvent, PlanId, Projections, Role, SectionId,
+    SharedSection, SharedSectionCommand, SharedSectionEvent, StageId, Workflows,
 };
 
 pub const WORKFLOWS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../workflows");
@@ -118,7 +118,7 @@ impl World {
     ) -> Result<Vec<PlanEvent>, GovernanceError> {
         let at = t(at);
         let id = PlanId::parse(plan_id).unwrap();
-        let events = plan::decide(&self.p.context(), self.p.plan(&id), &cmd, &pid(actor), at)?;
+        let events = Plan::decide(&self.p.context(), self.p.plan(&id), &cmd, &pid(actor), at)?;
         self.commit(events.clone(), at);
         Ok(events)
     }
@@ -137,7 +137,7 @@ impl World {
             }
         };
         let state = self.p.shared_section(&group, &section);
-        let events = shared_section::decide(&self.p.context(), state, &cmd, &pid(actor), at)?;
+        let events = SharedSection::decide(&self.p.context(), state, &cmd, &pid(actor), at)?;
         self.commit(events.clone(), at);
         Ok(events)
     }

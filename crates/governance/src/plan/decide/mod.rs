@@ -11,118 +11,141 @@ mod submission;
 
 use chrono::{DateTime, Utc};
 
+use crate::aggregate::Aggregate;
 use crate::blockers::shared_section_blockers;
 use crate::context::Context;
 use crate::deadlines::london_date;
 use crate::definition::{StageDefinition, Workflow};
 use crate::error::GovernanceError;
+use crate::event::streams;
 use crate::ids::{CouncilId, PersonId, PlanId, Role, StageId};
 use crate::organisation::{Organisation, Scope};
 use crate::plan::wording::*;
 use crate::plan::*;
+use crate::projection::Projections;
 
-/// Decides a plan command: the events that follow, or why not. Pure: the time is an argument.
-pub fn decide(
-    ctx: &Context<'_>,
-    plan: Option<&Plan>,
-    command: &PlanCommand,
-    actor: &PersonId,
-    now: DateTime<Utc>,
-) -> Result<Vec<PlanEvent>, GovernanceError> {
-    let org = ctx.organisation;
-    let person = org
-        .person(actor)
-        .ok_or_else(|| GovernanceError::Forbidden(format!("unknown person '{actor}'")))?;
-    if let PlanCommand::Start {
-        plan: id,
-        workflow,
-        councils,
-        route,
-        title,
-        key_dates,
-    } = command
-    {
-        if plan.is_some() {
-            return Err(GovernanceError::Conflict(format!(
-                "a plan with id '{id}' already exists"
-            )));
-        }
-        return start::start(
-            ctx,
-            person.name.as_str(),
-            actor,
-            id,
+/// Plans are decided here; `state.rs` applies their events.
+impl Aggregate for Plan {
+    type Id = PlanId;
+    type Command = PlanCommand;
+    type Event = PlanEvent;
+
+    fn stream(id: &PlanId) -> String {
+        streams::plan(id)
+    }
+
+    fn find<'p>(projections: &'p Projections, id: &PlanId) -> Option<&'p Plan> {
+        projections.plan(id)
+    }
+
+    /// Decides a plan command: the events that follow, or why not. Pure: the time is an
+    /// argument.
+    fn decide(
+        ctx: &Context<'_>,
+        plan: Option<&Plan>,
+        command: &PlanCommand,
+        actor: &PersonId,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PlanEvent>, GovernanceError> {
+        let org = ctx.organisation;
+        let person = org
+            .person(actor)
+            .ok_or_else(|| GovernanceError::Forbidden(format!("unknown person '{actor}'")))?;
+        if let PlanCommand::Start {
+            plan: id,
             workflow,
             councils,
-            route.as_ref(),
-            title.as_deref(),
+            route,
+            title,
             key_dates,
+        } = command
+        {
+            if plan.is_some() {
+                return Err(GovernanceError::Conflict(format!(
+                    "a plan with id '{id}' already exists"
+                )));
+            }
+            return start::start(
+                ctx,
+                person.name.as_str(),
+                actor,
+                id,
+                workflow,
+                councils,
+                route.as_ref(),
+                title.as_deref(),
+                key_dates,
+                now,
+            );
+        }
+        let plan = plan.ok_or_else(|| GovernanceError::NotFound("no such plan".into()))?;
+        let workflow = ctx.workflows.get(&plan.workflow).ok_or_else(|| {
+            GovernanceError::NotFound(format!(
+                "the workflow '{}' of this plan is not loaded",
+                plan.workflow
+            ))
+        })?;
+        let d = Decider {
+            ctx,
+            org,
+            plan,
+            workflow,
+            actor,
+            name: &person.name,
             now,
-        );
+        };
+        match command {
+            PlanCommand::Start { .. } => unreachable!("handled above"),
+            PlanCommand::EditSection {
+                section,
+                text,
+                expected_revision,
+            } => d.edit(section, text, *expected_revision),
+            PlanCommand::AdoptSharedSection { section } => d.adopt(section),
+            PlanCommand::SignOff {
+                stage,
+                role,
+                council,
+                comment,
+            } => d.sign_off(stage, *role, council.as_ref(), comment.as_deref()),
+            PlanCommand::WithdrawSignOff {
+                stage,
+                role,
+                council,
+                reason,
+            } => d.withdraw(stage, *role, council.as_ref(), reason),
+            PlanCommand::ScheduleMeeting {
+                stage,
+                council,
+                committee,
+                meeting_date,
+            } => d.schedule(stage.as_ref(), council, committee, *meeting_date),
+            PlanCommand::RecordCommitteeDecision {
+                stage,
+                council,
+                committee,
+                meeting_date,
+                decision,
+                minute_reference,
+                delegated_to,
+            } => d.committee_decision(
+                stage.as_ref(),
+                council,
+                committee,
+                *meeting_date,
+                *decision,
+                minute_reference.as_deref(),
+                delegated_to.as_ref(),
+            ),
+            PlanCommand::Submit { reference } => d.submit(reference.as_deref()),
+            PlanCommand::Publish { url } => d.publish(url),
+            PlanCommand::SetDeadline { stage, due } => d.set_deadline(stage.as_ref(), *due),
+            PlanCommand::SetKeyDate { date, on } => d.set_key_date(date, *on),
+        }
     }
-    let plan = plan.ok_or_else(|| GovernanceError::NotFound("no such plan".into()))?;
-    let workflow = ctx.workflows.get(&plan.workflow).ok_or_else(|| {
-        GovernanceError::NotFound(format!(
-            "the workflow '{}' of this plan is not loaded",
-            plan.workflow
-        ))
-    })?;
-    let d = Decider {
-        ctx,
-        org,
-        plan,
-        workflow,
-        actor,
-        name: &person.name,
-        now,
-    };
-    match command {
-        PlanCommand::Start { .. } => unreachable!("handled above"),
-        PlanCommand::EditSection {
-            section,
-            text,
-            expected_revision,
-        } => d.edit(section, text, *expected_revision),
-        PlanCommand::AdoptSharedSection { section } => d.adopt(section),
-        PlanCommand::SignOff {
-            stage,
-            role,
-            council,
-            comment,
-        } => d.sign_off(stage, *role, council.as_ref(), comment.as_deref()),
-        PlanCommand::WithdrawSignOff {
-            stage,
-            role,
-            council,
-            reason,
-        } => d.withdraw(stage, *role, council.as_ref(), reason),
-        PlanCommand::ScheduleMeeting {
-            stage,
-            council,
-            committee,
-            meeting_date,
-        } => d.schedule(stage.as_ref(), council, committee, *meeting_date),
-        PlanCommand::RecordCommitteeDecision {
-            stage,
-            council,
-            committee,
-            meeting_date,
-            decision,
-            minute_reference,
-            delegated_to,
-        } => d.committee_decision(
-            stage.as_ref(),
-            council,
-            committee,
-            *meeting_date,
-            *decision,
-            minute_reference.as_deref(),
-            delegated_to.as_ref(),
-        ),
-        PlanCommand::Submit { reference } => d.submit(reference.as_deref()),
-        PlanCommand::Publish { url } => d.publish(url),
-        PlanCommand::SetDeadline { stage, due } => d.set_deadline(stage.as_ref(), *due),
-        PlanCommand::SetKeyDate { date, on } => d.set_key_date(date, *on),
+
+    fn apply(state: Option<Plan>, event: &PlanEvent) -> Option<Plan> {
+        Plan::apply(state, event)
     }
 }
 
