@@ -2,10 +2,32 @@
 //!
 //! Every committed event is stored as `prev_hash (32 bytes) ‖ hash (32 bytes) ‖ canonical bytes`,
 //! where `hash = SHA-256(prev_hash ‖ canonical bytes)`. The canonical bytes are a fixed binary
-//! layout (documented in ARCHITECTURE.md) rather than JSON, for two reasons: decoding must be fast
-//! enough to replay hundreds of thousands of events a second, and a hash must never depend on how a
-//! JSON library happens to order keys or print numbers. The payload inside is JSON text, kept
-//! byte for byte as it was first serialised, so it hashes the same forever.
+//! layout rather than JSON, for two reasons: decoding must be fast enough to replay hundreds of
+//! thousands of events a second, and a hash must never depend on how a JSON library happens to
+//! order keys or print numbers. The payload inside is JSON text, kept byte for byte as it was
+//! first serialised, so it hashes the same forever.
+//!
+//! ## Canonical bytes (what the hash covers)
+//!
+//!
+//! All integers big-endian:
+//!
+//! ```text
+//! u8   format (1)
+//! u64  position
+//! u64  version
+//! [16] id (UUID v7)
+//! u64  time, microseconds since 1970-01-01T00:00:00Z (two's complement)
+//! u32  length ‖ stream (UTF-8)
+//! u32  length ‖ kind
+//! u32  length ‖ actor
+//! u32  length ‖ payload (JSON text, byte for byte as appended)
+//! ```
+//!
+//! A binary layout rather than JSON because a hash must never depend on how a JSON library orders keys
+//! or prints numbers, and because decoding it is cheap enough to replay hundreds of thousands of events
+//! a second. An export carries every field plus the payload's exact text, so anyone can rebuild these
+//! bytes and check the chain without councilflow.
 
 use std::fmt;
 
@@ -19,9 +41,9 @@ use crate::error::LedgerError;
 /// The hash the first event chains from.
 pub const GENESIS: Hash = Hash([0; 32]);
 
-/// Largest payload (JSON text) one event may carry. sled 0.34 moves values above 128 KiB into
-/// separate blob files, which our durability sync does not cover; staying well below keeps every
-/// event inside sled's one data file.
+/// Largest payload (JSON text) one event may carry. It bounds the largest tree node the ledger
+/// can make (about 20 events), which must stay below the size at which sled writes a node to a
+/// blob file of its own (see `layout.rs`).
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 
 /// Largest stream, kind, actor or idempotency key, in bytes.

@@ -3,7 +3,7 @@
 //! An export is newline-delimited JSON. The first line is a header naming the format, the number of
 //! events and the head hash (so a truncated file is detected); every further line is one event with
 //! its hashes. The payload is embedded as the exact JSON text that was hashed, so the file can be
-//! verified on its own: rebuild each event's canonical bytes (ARCHITECTURE.md gives the layout),
+//! verified on its own: rebuild each event's canonical bytes (`event.rs` gives the layout),
 //! hash them after the previous hash, compare. `verify_export` does exactly that, and `import`
 //! does it on the way into a fresh data folder.
 
