@@ -7,7 +7,7 @@
 use std::sync::OnceLock;
 
 use async_graphql::{BatchRequest, Request};
-use councilflow_api::graphql::{self, Schema, Viewer};
+use councilflow_api::graphql::{self, Schemas, Viewer};
 use councilflow_api::{Service, Settings};
 use councilflow_governance::PersonId;
 use libfuzzer_sys::fuzz_target;
@@ -24,7 +24,7 @@ const PEOPLE: [&str; 6] = [
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    schema: Schema,
+    schema: Schemas,
     _service: Service,
     _dir: tempfile::TempDir,
 }

@@ -5,13 +5,13 @@
 mod common;
 
 use async_graphql::{BatchRequest, BatchResponse, Request};
-use councilflow_api::graphql::{self, limits, Schema, Viewer};
+use councilflow_api::graphql::{self, limits, Schemas, Viewer};
 use councilflow_api::Service;
 use councilflow_governance::PersonId;
 use serde_json::{json, Value};
 
 struct TestService {
-    schema: Schema,
+    schema: Schemas,
     service: Service,
     _dir: tempfile::TempDir,
 }

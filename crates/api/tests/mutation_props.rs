@@ -8,7 +8,7 @@ mod common;
 use std::sync::OnceLock;
 
 use async_graphql::{BatchRequest, Request, Variables};
-use councilflow_api::graphql::{self, Schema, Viewer};
+use councilflow_api::graphql::{self, Schemas, Viewer};
 use councilflow_api::Service;
 use councilflow_governance::PersonId;
 use proptest::prelude::*;
@@ -19,7 +19,7 @@ const PLAN: &str = "stockport-fuzz-plan";
 /// One service on a real sled folder for every case, with one Stockport plan to aim at.
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    schema: Schema,
+    schema: Schemas,
     _service: Service,
     _dir: tempfile::TempDir,
 }

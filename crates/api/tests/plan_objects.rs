@@ -5,12 +5,12 @@
 
 mod common;
 
-use councilflow_api::graphql::{self, Schema};
+use councilflow_api::graphql::{self, Schemas};
 use councilflow_api::Service;
 use serde_json::{json, Value};
 
 /// [`common::run_as`], which must answer without errors.
-async fn run_as(schema: &Schema, person: &str, query: &str, variables: Value) -> Value {
+async fn run_as(schema: &Schemas, person: &str, query: &str, variables: Value) -> Value {
     let response = common::run_as(schema, person, query, variables).await;
     assert!(response.get("errors").is_none(), "no errors: {response}");
     response

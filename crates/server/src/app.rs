@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use councilflow_api::graphql::{self, Schema, Viewer};
+use councilflow_api::graphql::{self, Schemas, Viewer};
 use councilflow_api::{Service, Settings};
 
 use std::sync::Arc;
@@ -40,7 +40,7 @@ pub struct ServeSettings {
 pub struct Application {
     listener: tokio::net::TcpListener,
     service: Service,
-    schema: Schema,
+    schema: Schemas,
     mailer: Arc<Mailer>,
     reminders: JoinHandle<()>,
     stop_reminders: watch::Sender<bool>,

@@ -14,17 +14,17 @@ use axum::routing::get;
 use axum::Router;
 use futures_util::FutureExt;
 
-use super::{execute, limits, refusal, Schema, Viewer};
+use super::{execute, limits, refusal, Schemas, Viewer};
 use crate::service::Service;
 
 #[derive(Clone)]
 struct GraphqlState {
     service: Service,
-    schema: Schema,
+    schema: Schemas,
 }
 
 /// The GraphQL routes over `schema`, authenticating through `service`.
-pub fn router(service: Service, schema: Schema) -> Router {
+pub fn router(service: Service, schema: Schemas) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/graphql/ws", get(graphql_ws))

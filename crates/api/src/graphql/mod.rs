@@ -14,8 +14,7 @@ mod scalars;
 mod subscription;
 
 use async_graphql::{
-    BatchRequest, BatchResponse, Error, ErrorExtensions, Request, Response, Schema as GqlSchema,
-    ServerError,
+    BatchRequest, BatchResponse, Error, ErrorExtensions, Request, Response, Schema, ServerError,
 };
 use councilflow_governance::{GovernanceError, PersonId};
 
@@ -26,7 +25,7 @@ pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 
 /// One async-graphql schema over the roots.
-pub type AsyncSchema = GqlSchema<QueryRoot, MutationRoot, SubscriptionRoot>;
+pub type AsyncSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The served schema, built twice over the same service: once validating every request in full
 /// (async-graphql's strict mode, every rule), and once validating only what depends on the
@@ -37,12 +36,12 @@ pub type AsyncSchema = GqlSchema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// input-object field can go unchecked). Mutations are always validated in full. Validation was
 /// a third of a plan query's cost under load (`BENCHMARKS.md`).
 #[derive(Clone)]
-pub struct Schema {
+pub struct Schemas {
     strict: AsyncSchema,
     fast: AsyncSchema,
 }
 
-impl Schema {
+impl Schemas {
     /// The fully validating schema, for transports that execute on their own (WebSocket).
     pub fn strict(&self) -> &AsyncSchema {
         &self.strict
@@ -145,9 +144,9 @@ pub(crate) fn bad_input(message: impl Into<String>) -> Error {
 }
 
 /// Builds the schema with its limits and the service.
-pub fn build_schema(service: Service) -> Schema {
+pub fn build_schema(service: Service) -> Schemas {
     let build = |mode| {
-        GqlSchema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
             .data(service.clone())
             .limit_depth(limits::DEPTH)
             .limit_complexity(limits::COMPLEXITY)
@@ -156,7 +155,7 @@ pub fn build_schema(service: Service) -> Schema {
             .validation_mode(mode)
             .finish()
     };
-    Schema {
+    Schemas {
         strict: build(async_graphql::ValidationMode::Strict),
         fast: build(async_graphql::ValidationMode::Fast),
     }
@@ -164,14 +163,14 @@ pub fn build_schema(service: Service) -> Schema {
 
 /// The SDL of the served schema (what `schema.graphql` holds).
 pub fn sdl() -> String {
-    GqlSchema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
         .finish()
         .sdl()
 }
 
 /// Runs a request or batch: limits first, then execution with the viewer, then every error
 /// without a code (parse and validation errors) gets `BAD_INPUT`.
-pub async fn execute(schema: &Schema, batch: BatchRequest, viewer: Viewer) -> BatchResponse {
+pub async fn execute(schema: &Schemas, batch: BatchRequest, viewer: Viewer) -> BatchResponse {
     match batch {
         BatchRequest::Single(request) => {
             BatchResponse::Single(execute_one(schema, request, viewer).await)
@@ -193,7 +192,7 @@ pub async fn execute(schema: &Schema, batch: BatchRequest, viewer: Viewer) -> Ba
     }
 }
 
-async fn execute_one(schema: &Schema, mut request: Request, viewer: Viewer) -> Response {
+async fn execute_one(schema: &Schemas, mut request: Request, viewer: Viewer) -> Response {
     let validation = match documents::prepare(&request.query) {
         Ok(Some((document, validation))) => {
             request.set_parsed_query(document);

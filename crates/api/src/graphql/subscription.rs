@@ -6,7 +6,6 @@
 
 use async_graphql::{Context, Result, Subscription, ID};
 use councilflow_governance::{streams, GovernanceError, PlanId};
-use councilflow_ledger::Subscription as LedgerSubscription;
 use futures_util::Stream;
 
 use super::objects::{parse_cursor, EventObject};
@@ -17,7 +16,7 @@ pub struct SubscriptionRoot;
 
 /// The ledger's events from `subscription`, keeping those `keep` accepts, until the ledger closes.
 fn feed(
-    subscription: LedgerSubscription,
+    subscription: councilflow_ledger::Subscription,
     keep: impl Fn(&councilflow_ledger::StoredEvent) -> bool + Send + 'static,
 ) -> impl Stream<Item = EventObject> {
     futures_util::stream::unfold(

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use async_graphql::{BatchRequest, Request, Variables};
-use councilflow_api::graphql::{self, Schema, Viewer};
+use councilflow_api::graphql::{self, Schemas, Viewer};
 use councilflow_api::Settings;
 use councilflow_governance::PersonId;
 use serde_json::Value;
@@ -40,7 +40,7 @@ pub fn settings(data: &Path) -> Settings {
 /// Executes `query` as `person` on the schema; the response as JSON, errors included.
 // Each test binary compiles this module; not every one runs requests.
 #[allow(dead_code)]
-pub async fn run_as(schema: &Schema, person: &str, query: &str, variables: Value) -> Value {
+pub async fn run_as(schema: &Schemas, person: &str, query: &str, variables: Value) -> Value {
     let request = Request::new(query).variables(Variables::from_json(variables));
     let viewer = Viewer::Person(PersonId::parse(person).unwrap());
     let response = graphql::execute(schema, BatchRequest::Single(request), viewer).await;
