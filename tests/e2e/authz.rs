@@ -73,7 +73,7 @@ async fn fixture() -> Fixture {
     )
     .await;
 
-    let cases = vec![
+    let mut cases = vec![
         Case {
             mutation: "startPlan",
             input: json!({ "workflow": WORKFLOW, "councils": ["stockport"] }),
@@ -167,6 +167,20 @@ async fn fixture() -> Fixture {
             wrong_role: "claire-fenwick",
         },
     ];
+    // An act on the revision a person read carries it: the plan's revision now, read by its
+    // drafter, so the input is valid and a refusal is about who asks.
+    for case in &mut cases {
+        if READ_REVISION_ACTS.contains(&case.mutation) {
+            let plan = case.input["planId"].as_str().unwrap().to_owned();
+            let drafter = if plan == dales {
+                "nadia-bell"
+            } else {
+                "ravi-patel"
+            };
+            let revision = app.plan(drafter, &plan).await["revision"].clone();
+            case.input["expectedRevision"] = revision;
+        }
+    }
 
     let head = app.head_cursor().await;
     Fixture { app, cases, head }

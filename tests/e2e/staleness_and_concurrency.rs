@@ -360,3 +360,61 @@ async fn edits_by_the_officer_a_committee_delegated_amendments_to_keep_its_appro
         .await;
     assert_eq!(code, "GOVERNANCE_VIOLATION");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_off_of_a_revision_edited_since_is_a_conflict_naming_who_changed_what_and_writes_nothing(
+) {
+    // Given a portfolio holder who read the plan, and a drafter who saved an edit after,
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    let read = app.plan("maria-costa", &plan).await["revision"].clone();
+    app.act(
+        "ravi-patel",
+        "editSection",
+        json!({ "planId": plan, "sectionId": "achievements", "text": "Saved a second before." }),
+    )
+    .await;
+    let head = app.head_cursor().await;
+    let sign = |revision: Value| {
+        json!({
+            "planId": plan, "stageId": "member-oversight", "role": "portfolio-holder",
+            "expectedRevision": revision,
+        })
+    };
+    // when she signs the revision she read,
+    let (code, message) = app
+        .refused("maria-costa", "signOff", sign(read.clone()))
+        .await;
+    // then it is a conflict that says what changed, by whom, after which revision,
+    assert_eq!(code, "CONFLICT", "{message}");
+    assert!(message.contains("was edited by Ravi Patel at"), "{message}");
+    assert!(
+        message.contains(&format!("the revision you read ({read})")),
+        "{message}"
+    );
+    // and nothing was written.
+    assert!(app.events_after(&head).await.is_empty());
+
+    // On the revision as it is now, the sign-off records it and the hash of that content.
+    let now = app
+        .graphql_as(
+            "maria-costa",
+            "query($id: ID!) { plan(id: $id) { revision contentHash } }",
+            json!({ "id": plan }),
+        )
+        .await;
+    let now = &ok(&now)["plan"];
+    app.act("maria-costa", "signOff", sign(now["revision"].clone()))
+        .await;
+    let signed = app
+        .graphql_as(
+            "maria-costa",
+            "query($id: ID!) { plan(id: $id) { stages { id signOffs { planRevision contentHash } } } }",
+            json!({ "id": plan }),
+        )
+        .await;
+    let sign_offs = &stage(&ok(&signed)["plan"], "member-oversight")["signOffs"][0];
+    assert_eq!(sign_offs["planRevision"], now["revision"]);
+    assert_eq!(sign_offs["contentHash"], now["contentHash"]);
+}

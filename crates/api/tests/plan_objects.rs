@@ -50,7 +50,8 @@ async fn a_signed_stage_names_its_signer_and_councils_in_full_and_the_current_st
     run_as(
         &schema,
         "kwame-mensah",
-        "mutation { signOff(input: {planId: \"objects\", stageId: \"member-oversight\", role: \"s151-officer\"}) { plan { id } } }",
+        // The revision after the one edit above.
+        "mutation { signOff(input: {planId: \"objects\", stageId: \"member-oversight\", role: \"s151-officer\", expectedRevision: 1}) { plan { id } } }",
         json!({}),
     )
     .await;

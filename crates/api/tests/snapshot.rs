@@ -69,6 +69,8 @@ async fn activity(service: &Service, first: usize, plans: usize) {
                 role: Role::PortfolioHolder,
                 council: None,
                 comment: None,
+                // The three edits above.
+                expected_revision: 3,
             };
             service
                 .execute::<Plan>(&person("maria-costa"), &id, sign_off, None)

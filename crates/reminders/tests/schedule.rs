@@ -210,6 +210,8 @@ fn someone_whose_part_is_done_is_not_reminded() {
             role: Role::parse("portfolio-holder").unwrap(),
             council: None,
             comment: None,
+            // Nothing edited since the plan started.
+            expected_revision: 0,
         },
         now,
     );
@@ -244,6 +246,7 @@ fn a_completed_stage_has_no_reminders_left_for_its_deadline() {
                 role: Role::parse(role).unwrap(),
                 council: None,
                 comment: None,
+                expected_revision: 0,
             },
             now,
         );

@@ -1,6 +1,8 @@
-//! The document a council publishes: the plan's sections, then its record of approvals — who
-//! signed which revision when (and as deputy), each committee decision with its meeting date and
-//! minute, the submission time and content hash, and where it is published.
+//! The document a council publishes: the plan's sections and the SHA-256 of their content, then
+//! its record of approvals — who signed which revision when (and as deputy), each committee
+//! decision with its meeting date and minute, the submission time, and where it is published,
+//! each with the content hash it approved, so a reader can check that what was published is what
+//! was approved.
 
 use chrono::{DateTime, Utc};
 use councilflow_governance::{PlanView, Projections};
@@ -11,6 +13,13 @@ use crate::cli::Format;
 struct Entry {
     stage: String,
     text: String,
+}
+
+/// ", content SHA-256 <hash>", or nothing for an act recorded before acts carried it.
+fn hash(content_hash: Option<&str>) -> String {
+    content_hash
+        .map(|h| format!(", content SHA-256 {h}"))
+        .unwrap_or_default()
 }
 
 fn london(t: DateTime<Utc>) -> String {
@@ -31,13 +40,14 @@ fn record(projections: &Projections, view: &PlanView) -> Vec<Entry> {
             entries.push(Entry {
                 stage: stage.title.clone(),
                 text: format!(
-                    "{}{} of {}, {}: signed revision {} on {}{}",
+                    "{}{} of {}, {}: signed revision {} on {}{}{}",
                     r.role.title(),
                     if r.deputy { " (deputy)" } else { "" },
                     org.council_name(&r.council),
                     org.person_name(&r.by),
                     r.plan_revision,
                     london(r.at),
+                    hash(r.content_hash.as_deref()),
                     if s.stale {
                         " — stale: the plan changed afterwards"
                     } else {
@@ -51,12 +61,13 @@ fn record(projections: &Projections, view: &PlanView) -> Vec<Entry> {
             entries.push(Entry {
                 stage: stage.title.clone(),
                 text: format!(
-                    "{} of {}, meeting of {}: {:?} (revision {}){}{}",
+                    "{} of {}, meeting of {}: {:?} (revision {}{}){}{}",
                     r.committee,
                     org.council_name(&r.council),
                     r.meeting_date.format("%-d %B %Y"),
                     r.decision,
                     r.plan_revision,
+                    hash(r.content_hash.as_deref()),
                     r.minute_reference
                         .as_ref()
                         .map(|m| format!(", minute {m}"))
@@ -90,7 +101,12 @@ fn record(projections: &Projections, view: &PlanView) -> Vec<Entry> {
     if let Some(p) = &view.plan.publication {
         entries.push(Entry {
             stage: "Publication".into(),
-            text: format!("published at {} on {}", p.url, london(p.at)),
+            text: format!(
+                "published at {} on {}{}",
+                p.url,
+                london(p.at),
+                hash(p.content_hash.as_deref())
+            ),
         });
     }
     entries
@@ -129,10 +145,11 @@ pub fn render(projections: &Projections, view: &PlanView, format: Format) -> Str
 
 fn markdown(projections: &Projections, view: &PlanView) -> String {
     let mut out = format!(
-        "# {}\n\n{} — revision {}\n\n",
+        "# {}\n\n{} — revision {}, content SHA-256 {}\n\n",
         view.plan.title,
         councils(projections, view),
-        view.plan.revision
+        view.plan.revision,
+        view.plan.content_hash()
     );
     for section in &view.plan.sections {
         out.push_str(&format!(
@@ -165,11 +182,12 @@ fn escape(text: &str) -> String {
 
 fn html(projections: &Projections, view: &PlanView) -> String {
     let mut out = format!(
-        "<!doctype html>\n<html lang=\"en-GB\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<h1>{}</h1>\n<p>{} — revision {}</p>\n",
+        "<!doctype html>\n<html lang=\"en-GB\">\n<head><meta charset=\"utf-8\"><title>{}</title></head>\n<body>\n<h1>{}</h1>\n<p>{} — revision {}, content SHA-256 <code>{}</code></p>\n",
         escape(&view.plan.title),
         escape(&view.plan.title),
         escape(&councils(projections, view)),
-        view.plan.revision
+        view.plan.revision,
+        view.plan.content_hash()
     );
     for section in &view.plan.sections {
         out.push_str(&format!(

@@ -77,9 +77,35 @@ pub fn mutation_document(name: &str) -> String {
     }
 }
 
+/// The mutations that act on the revision a person read (`expectedRevision`, required).
+pub const READ_REVISION_ACTS: [&str; 5] = [
+    "signOff",
+    "recordCommitteeDecision",
+    "adoptSharedSection",
+    "submitPlan",
+    "publishPlan",
+];
+
 impl TestApp {
-    /// Runs a mutation as `person` and returns the raw response.
-    pub async fn mutate(&self, person: &str, name: &str, input: Value) -> Value {
+    /// Runs a mutation as `person` and returns the raw response. For an act on the revision a
+    /// person read, an input without `expectedRevision` gets the revision `person` reads now
+    /// (0 when they cannot read the plan): what a client does that has just loaded the plan.
+    pub async fn mutate(&self, person: &str, name: &str, mut input: Value) -> Value {
+        if READ_REVISION_ACTS.contains(&name) && input.get("expectedRevision").is_none() {
+            let plan = input["planId"].as_str().unwrap_or_default().to_owned();
+            let read = self
+                .graphql_as(
+                    person,
+                    "query($id: ID!) { plan(id: $id) { revision } }",
+                    json!({ "id": plan }),
+                )
+                .await;
+            let revision = read
+                .pointer("/data/plan/revision")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
+            input["expectedRevision"] = json!(revision);
+        }
         self.graphql_as(person, &mutation_document(name), json!({ "input": input }))
             .await
     }

@@ -59,6 +59,9 @@ pub struct SignOffInput {
     /// Required when the signer holds the role at more than one owning council.
     council: Option<ID>,
     comment: Option<String>,
+    /// The plan's revision the person read (in the committee's papers, for a decision): the act
+    /// is refused with CONFLICT, saying what changed, if the plan changed since.
+    expected_revision: i32,
     idempotency_key: Option<String>,
 }
 
@@ -84,6 +87,9 @@ pub struct RecordCommitteeDecisionInput {
     delegated_to: Option<ID>,
     /// The committee stage; the first one not complete when omitted.
     stage_id: Option<ID>,
+    /// The plan's revision the person read (in the committee's papers, for a decision): the act
+    /// is refused with CONFLICT, saying what changed, if the plan changed since.
+    expected_revision: i32,
     idempotency_key: Option<String>,
 }
 
@@ -102,6 +108,9 @@ pub struct ScheduleMeetingInput {
 pub struct SubmitPlanInput {
     plan_id: ID,
     reference: Option<String>,
+    /// The plan's revision the person read (in the committee's papers, for a decision): the act
+    /// is refused with CONFLICT, saying what changed, if the plan changed since.
+    expected_revision: i32,
     idempotency_key: Option<String>,
 }
 
@@ -109,6 +118,9 @@ pub struct SubmitPlanInput {
 pub struct PublishPlanInput {
     plan_id: ID,
     url: String,
+    /// The plan's revision the person read (in the committee's papers, for a decision): the act
+    /// is refused with CONFLICT, saying what changed, if the plan changed since.
+    expected_revision: i32,
     idempotency_key: Option<String>,
 }
 
@@ -151,6 +163,8 @@ pub struct AgreeSharedSectionInput {
 pub struct AdoptSharedSectionInput {
     plan_id: ID,
     section_id: ID,
+    /// The plan's revision the person read: refused with CONFLICT if it changed since.
+    expected_revision: i32,
     idempotency_key: Option<String>,
 }
 
@@ -178,8 +192,12 @@ fn section_text(text: &str) -> Result<()> {
 }
 
 fn revision(n: Option<i32>) -> Result<Option<u64>> {
-    n.map(|n| u64::try_from(n).map_err(|_| bad_input(format!("revision {n} is negative"))))
-        .transpose()
+    n.map(read_revision).transpose()
+}
+
+/// The revision a person read, which an approving act requires.
+fn read_revision(n: i32) -> Result<u64> {
+    u64::try_from(n).map_err(|_| bad_input(format!("revision {n} is negative")))
 }
 
 fn role(text: &str) -> Result<Role> {
@@ -319,8 +337,9 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
-    /// Signs a sign-off stage in a role, for an owning council, bound to the plan's revision now.
-    /// Refused until the earlier stages are complete.
+    /// Signs a sign-off stage in a role, for an owning council: the revision read and the hash
+    /// of its content are recorded. Refused until the earlier stages are complete, and with
+    /// CONFLICT if the plan changed since the revision read.
     async fn sign_off(&self, ctx: &Context<'_>, input: SignOffInput) -> Result<PlanPayload> {
         if let Some(comment) = &input.comment {
             short_text("the comment", comment)?;
@@ -331,6 +350,7 @@ impl MutationRoot {
             role: role(&input.role)?,
             council: parse_opt_id("council", input.council, CouncilId::parse)?,
             comment: input.comment,
+            expected_revision: read_revision(input.expected_revision)?,
         };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
@@ -352,7 +372,8 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
-    /// Records a committee's decision for one owning council, bound to the plan's revision now.
+    /// Records a committee's decision for one owning council, on the revision in its papers
+    /// (with that content's hash); refused with CONFLICT if the plan changed since.
     /// Approved with delegated amendments names the officer whose later edits keep it.
     async fn record_committee_decision(
         &self,
@@ -372,6 +393,7 @@ impl MutationRoot {
             decision: input.decision.into(),
             minute_reference: input.minute_reference,
             delegated_to: parse_opt_id("person", input.delegated_to, PersonId::parse)?,
+            expected_revision: read_revision(input.expected_revision)?,
         };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
@@ -402,6 +424,7 @@ impl MutationRoot {
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::Submit {
             reference: input.reference,
+            expected_revision: read_revision(input.expected_revision)?,
         };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
@@ -420,7 +443,10 @@ impl MutationRoot {
             )));
         }
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
-        let command = PlanCommand::Publish { url: input.url };
+        let command = PlanCommand::Publish {
+            url: input.url,
+            expected_revision: read_revision(input.expected_revision)?,
+        };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
@@ -489,6 +515,7 @@ impl MutationRoot {
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::AdoptSharedSection {
             section: parse_id("section", &input.section_id, SectionId::parse)?,
+            expected_revision: read_revision(input.expected_revision)?,
         };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }

@@ -37,7 +37,11 @@ pub enum PlanCommand {
         expected_revision: Option<u64>,
     },
     /// Take the group's agreed text into a shared section.
-    AdoptSharedSection { section: SectionId },
+    AdoptSharedSection {
+        section: SectionId,
+        /// The plan's revision the person read: refused with CONFLICT if it changed since.
+        expected_revision: u64,
+    },
     /// Sign a sign-off stage in a role.
     SignOff {
         stage: StageId,
@@ -45,6 +49,8 @@ pub enum PlanCommand {
         /// Council, required when the signer holds the role at more than one owning council.
         council: Option<CouncilId>,
         comment: Option<String>,
+        /// The plan's revision the person read: refused with CONFLICT if it changed since.
+        expected_revision: u64,
     },
     /// Withdraw one's own sign-off.
     WithdrawSignOff {
@@ -79,16 +85,23 @@ pub enum PlanCommand {
         minute_reference: Option<String>,
         /// For delegated amendments: who may amend afterwards.
         delegated_to: Option<PersonId>,
+        /// The plan's revision in the committee's papers: refused with CONFLICT if the plan
+        /// changed since.
+        expected_revision: u64,
     },
     /// Submit.
     Submit {
         /// Receiver's reference.
         reference: Option<String>,
+        /// The plan's revision the person read: refused with CONFLICT if it changed since.
+        expected_revision: u64,
     },
     /// Publish.
     Publish {
         /// Where.
         url: String,
+        /// The plan's revision the person read: refused with CONFLICT if it changed since.
+        expected_revision: u64,
     },
     /// Set a stage's deadline, or the submission deadline (`stage: None`).
     SetDeadline {

@@ -139,6 +139,12 @@ pub struct SignedOff {
     pub deputy: bool,
     /// The content revision they read.
     pub plan_revision: u64,
+    /// SHA-256 of the content approved (`Plan::content_hash`: every section's id, revision and
+    /// text, in order), so anyone can check that what was submitted or published is what was
+    /// approved. Absent from events recorded before approvals carried it (their stored bytes
+    /// stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
     /// Optional comment.
     pub comment: Option<String>,
     /// When.
@@ -216,8 +222,14 @@ pub struct CommitteeDecisionRecorded {
     pub minute_reference: Option<String>,
     /// For delegated amendments: who may amend.
     pub delegated_to: Option<PersonId>,
-    /// The content revision decided on.
+    /// The content revision decided on: the one in the committee's papers.
     pub plan_revision: u64,
+    /// SHA-256 of the content approved (`Plan::content_hash`: every section's id, revision and
+    /// text, in order), so anyone can check that what was submitted or published is what was
+    /// approved. Absent from events recorded before approvals carried it (their stored bytes
+    /// stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
     /// The clerk who recorded it.
     pub by: PersonId,
     /// When it was recorded.
@@ -282,6 +294,12 @@ pub struct PlanPublished {
     pub stage: StageId,
     /// Where it is published.
     pub url: String,
+    /// SHA-256 of the content published (`Plan::content_hash`: every section's id, revision and
+    /// text, in order), so anyone can check that what was submitted or published is what was
+    /// approved. Absent from events recorded before approvals carried it (their stored bytes
+    /// stay as they were).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_hash: Option<String>,
     /// Who published.
     pub by: PersonId,
     /// When.

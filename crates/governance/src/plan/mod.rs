@@ -32,7 +32,7 @@ pub use events::{
     SignOffWithdrawn, SignedOff,
 };
 pub use state::{
-    DecisionRecord, EditRecord, Meeting, Plan, PublicationRecord, SectionState, SignOffRecord,
-    SubmissionRecord, Withdrawal,
+    DecisionRecord, EditRecord, Meeting, Plan, PublicationRecord, SectionEdit, SectionState,
+    SignOffRecord, SubmissionRecord, Withdrawal,
 };
 pub use view::{DecisionView, PlanStatus, Requirement, SignOffView, StageStatus, StageView};

@@ -30,6 +30,20 @@ pub struct SectionState {
     /// (0 before any): an approval read at an earlier revision of a stage covering this section
     /// is stale. Kept instead of every edit, so a plan's memory does not grow with its edits.
     pub undelegated_change: u64,
+    /// Who last changed it and when, at which plan revision: what a refusal tells a person who
+    /// read an earlier revision. `None` before the first change (and in a snapshot taken before
+    /// this was kept, which is then replayed over).
+    #[serde(default)]
+    pub last_edit: Option<SectionEdit>,
+}
+
+/// The last change of a section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionEdit {
+    /// The plan's revision after it.
+    pub plan_revision: u64,
+    pub by: PersonId,
+    pub at: DateTime<Utc>,
 }
 
 /// A change of content made under a committee's delegated amendments: what staleness needs of
@@ -66,6 +80,10 @@ pub struct SignOffRecord {
     pub deputy: bool,
     /// Revision read.
     pub plan_revision: u64,
+    /// SHA-256 of the content signed (`Plan::content_hash` at that revision); `None` for a
+    /// sign-off recorded before approvals carried it.
+    #[serde(default)]
+    pub content_hash: Option<String>,
     pub comment: Option<String>,
     /// When.
     pub at: DateTime<Utc>,
@@ -85,8 +103,12 @@ pub struct DecisionRecord {
     pub minute_reference: Option<String>,
     /// Delegated officer.
     pub delegated_to: Option<PersonId>,
-    /// Revision decided on.
+    /// Revision decided on (the one in the committee's papers).
     pub plan_revision: u64,
+    /// SHA-256 of the content decided on; `None` for a decision recorded before decisions
+    /// carried it.
+    #[serde(default)]
+    pub content_hash: Option<String>,
     /// Clerk.
     pub by: PersonId,
     /// When recorded.
@@ -125,6 +147,9 @@ pub struct SubmissionRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublicationRecord {
     pub url: String,
+    /// SHA-256 of the content published; `None` before publications carried it.
+    #[serde(default)]
+    pub content_hash: Option<String>,
     /// Who.
     pub by: PersonId,
     /// When.
@@ -191,6 +216,7 @@ impl Plan {
                     shared_from: e.shared.get(s).cloned(),
                     adopted_revision: None,
                     undelegated_change: 0,
+                    last_edit: None,
                 })
                 .collect(),
             delegated_edits: Vec::new(),
@@ -234,6 +260,11 @@ impl Plan {
                     if e.delegated.is_none() {
                         s.undelegated_change = e.plan_revision;
                     }
+                    s.last_edit = Some(SectionEdit {
+                        plan_revision: e.plan_revision,
+                        by: e.by.clone(),
+                        at: e.at,
+                    });
                 }
                 self.revision = e.plan_revision;
                 if e.delegated.is_some() {
@@ -251,6 +282,11 @@ impl Plan {
                     s.revision = e.section_revision;
                     s.adopted_revision = Some(e.shared_revision);
                     s.undelegated_change = e.plan_revision;
+                    s.last_edit = Some(SectionEdit {
+                        plan_revision: e.plan_revision,
+                        by: e.by.clone(),
+                        at: e.at,
+                    });
                 }
                 self.revision = e.plan_revision;
                 self.updated_at = e.at;
@@ -263,6 +299,7 @@ impl Plan {
                     by: e.by.clone(),
                     deputy: e.deputy,
                     plan_revision: e.plan_revision,
+                    content_hash: e.content_hash.clone(),
                     comment: e.comment.clone(),
                     at: e.at,
                     withdrawn: None,
@@ -304,6 +341,7 @@ impl Plan {
                     minute_reference: e.minute_reference.clone(),
                     delegated_to: e.delegated_to.clone(),
                     plan_revision: e.plan_revision,
+                    content_hash: e.content_hash.clone(),
                     by: e.by.clone(),
                     at: e.at,
                 });
@@ -337,6 +375,7 @@ impl Plan {
             PlanEvent::PlanPublished(e) => {
                 self.publication = Some(PublicationRecord {
                     url: e.url.clone(),
+                    content_hash: e.content_hash.clone(),
                     by: e.by.clone(),
                     at: e.at,
                 });

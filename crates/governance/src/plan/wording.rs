@@ -1,5 +1,7 @@
 //! The words refusals and blockers use for people and what they must do.
 
+use chrono::{DateTime, Utc};
+
 use crate::definition::StageKind;
 use crate::organisation::Organisation;
 use crate::plan::*;
@@ -40,4 +42,11 @@ pub(crate) fn missing_words(org: &Organisation, stage: &StageView) -> String {
         }
     }
     and_list(&seen)
+}
+
+/// "10:42 on 3 July 2024", London time.
+pub(crate) fn london_moment(at: DateTime<Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::London)
+        .format("%H:%M on %-d %B %Y")
+        .to_string()
 }

@@ -170,8 +170,11 @@ impl Aggregate for SharedSection {
                 };
                 if *revision != cur.revision {
                     return Err(GovernanceError::Conflict(format!(
-                        "revision {revision} of '{section}' is not the latest: revision {} was proposed since; read it and agree that one",
-                        cur.revision
+                        "revision {} of '{section}' was proposed by {} at {}, after the revision \
+                         you read ({revision}): read it and agree that one",
+                        cur.revision,
+                        org.person_name(&cur.proposed_by),
+                        crate::plan::wording::london_moment(cur.proposed_at)
                     )));
                 }
                 if cur.agreements.contains_key(council) {

@@ -118,6 +118,8 @@ impl World {
     ) -> Result<Vec<PlanEvent>, GovernanceError> {
         let at = t(at);
         let id = PlanId::parse(plan_id).unwrap();
+        let read = self.p.plan(&id).map_or(0, |p| p.revision);
+        let cmd = as_read_at(cmd, read);
         let events = Plan::decide(&self.p.context(), self.p.plan(&id), &cmd, &pid(actor), at)?;
         self.commit(events.clone(), at);
         Ok(events)
@@ -187,12 +189,40 @@ pub fn edit(section: &str, text: &str) -> PlanCommand {
     }
 }
 
+/// In a command built by the helpers below: "the revision the plan is at when the act is
+/// decided", which [`World::act`] fills in. Tests about reading a stale revision pass a number.
+pub const READ_NOW: u64 = u64::MAX;
+
+/// `command` with [`READ_NOW`] replaced by `revision`.
+pub fn as_read_at(mut command: PlanCommand, revision: u64) -> PlanCommand {
+    match &mut command {
+        PlanCommand::SignOff {
+            expected_revision, ..
+        }
+        | PlanCommand::RecordCommitteeDecision {
+            expected_revision, ..
+        }
+        | PlanCommand::AdoptSharedSection {
+            expected_revision, ..
+        }
+        | PlanCommand::Submit {
+            expected_revision, ..
+        }
+        | PlanCommand::Publish {
+            expected_revision, ..
+        } if *expected_revision == READ_NOW => *expected_revision = revision,
+        _ => {}
+    }
+    command
+}
+
 pub fn sign(stage: &str, role: Role) -> PlanCommand {
     PlanCommand::SignOff {
         stage: sid(stage),
         role,
         council: None,
         comment: None,
+        expected_revision: READ_NOW,
     }
 }
 
@@ -202,6 +232,7 @@ pub fn sign_for(stage: &str, role: Role, council: &str) -> PlanCommand {
         role,
         council: Some(cid(council)),
         comment: None,
+        expected_revision: READ_NOW,
     }
 }
 
@@ -214,22 +245,28 @@ pub fn committee(council: &str, meeting: &str, decision: Decision) -> PlanComman
         decision,
         minute_reference: Some("Minute 42/24".into()),
         delegated_to: None,
+        expected_revision: READ_NOW,
     }
 }
 
 pub fn submit() -> PlanCommand {
-    PlanCommand::Submit { reference: None }
+    PlanCommand::Submit {
+        reference: None,
+        expected_revision: READ_NOW,
+    }
 }
 
 pub fn publish() -> PlanCommand {
     PlanCommand::Publish {
         url: "https://www.example.org/productivity-plan".into(),
+        expected_revision: READ_NOW,
     }
 }
 
 pub fn adopt(section: &str) -> PlanCommand {
     PlanCommand::AdoptSharedSection {
         section: sec(section),
+        expected_revision: READ_NOW,
     }
 }
 

@@ -3,6 +3,7 @@
 //! payloads, projections replayed incrementally and from scratch, and property tests of the
 //! definition loaders.
 
+mod approvals;
 mod common;
 mod definitions;
 mod events;

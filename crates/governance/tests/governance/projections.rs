@@ -124,6 +124,7 @@ fn random_step(w: &mut World, rng: &mut fastrand::Rng, now: &str, started: &mut 
                     role: req.role,
                     council: Some(req.council.clone()),
                     comment: None,
+                    expected_revision: READ_NOW,
                 },
                 councilflow_governance::StageKind::Committee => {
                     let decision = *pick(
@@ -147,6 +148,7 @@ fn random_step(w: &mut World, rng: &mut fastrand::Rng, now: &str, started: &mut 
                         decision,
                         minute_reference: None,
                         delegated_to,
+                        expected_revision: READ_NOW,
                     }
                 }
                 councilflow_governance::StageKind::Submission => submit(),

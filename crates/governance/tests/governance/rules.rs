@@ -488,6 +488,7 @@ fn publication_needs_submission_and_a_web_address() {
         .unwrap();
     let bad = PlanCommand::Publish {
         url: "somewhere on the website".into(),
+        expected_revision: READ_NOW,
     };
     assert_eq!(
         w.act(DD, "ellie-shaw", bad, "2024-07-19T10:00:00+01:00")

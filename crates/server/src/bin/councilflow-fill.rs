@@ -153,6 +153,8 @@ async fn fill(
                 role: Role::parse("portfolio-holder")?,
                 council: None,
                 comment: None,
+                // A plan just started, nothing edited yet.
+                expected_revision: 0,
             };
             service
                 .execute::<Plan>(&holder, &id, sign_off, None)

@@ -86,7 +86,8 @@ impl PlanObject {
     async fn revision(&self) -> i32 {
         int(self.view.plan.revision)
     }
-    /// SHA-256 of the plan's content (what a submission records).
+    /// SHA-256 of the plan's content now: every section's id, revision and text, in order (what
+    /// a sign-off, a committee decision, a submission and a publication record).
     async fn content_hash(&self) -> String {
         self.view.plan.content_hash()
     }
@@ -313,6 +314,11 @@ impl SignOff {
     async fn plan_revision(&self) -> i32 {
         int(self.0.record.plan_revision)
     }
+    /// SHA-256 of the content signed (the plan's `contentHash` at `planRevision`); null for a
+    /// sign-off recorded before sign-offs carried it.
+    async fn content_hash(&self) -> Option<&str> {
+        self.0.record.content_hash.as_deref()
+    }
     async fn stale(&self) -> bool {
         self.0.stale
     }
@@ -344,8 +350,14 @@ impl CommitteeDecision {
     async fn minute_reference(&self) -> Option<&str> {
         self.0.record.minute_reference.as_deref()
     }
+    /// The revision in the committee's papers.
     async fn plan_revision(&self) -> i32 {
         int(self.0.record.plan_revision)
+    }
+    /// SHA-256 of the content decided on; null for a decision recorded before decisions
+    /// carried it.
+    async fn content_hash(&self) -> Option<&str> {
+        self.0.record.content_hash.as_deref()
     }
     async fn stale(&self) -> bool {
         self.0.stale

@@ -94,6 +94,7 @@ impl Decider<'_> {
         decision: Decision,
         minute_reference: Option<&str>,
         delegated_to: Option<&PersonId>,
+        read: u64,
     ) -> Result<Vec<PlanEvent>, GovernanceError> {
         self.owning(council)?;
         let (index, stage) = self.committee_stage(stage, council)?;
@@ -157,6 +158,7 @@ impl Decider<'_> {
                 )));
             }
         }
+        self.unchanged_since(read, "record the committee's decision on it")?;
         let (plan, by, at) = self.plan_event_base();
         Ok(vec![PlanEvent::CommitteeDecisionRecorded(
             CommitteeDecisionRecorded {
@@ -172,6 +174,7 @@ impl Decider<'_> {
                     .map(str::to_owned),
                 delegated_to: delegated_to.cloned(),
                 plan_revision: self.plan.revision,
+                content_hash: Some(self.plan.content_hash()),
                 by,
                 at,
             },

@@ -18,7 +18,7 @@ use crate::deadlines::london_date;
 use crate::definition::{StageDefinition, Workflow};
 use crate::error::GovernanceError;
 use crate::event::streams;
-use crate::ids::{CouncilId, PersonId, PlanId, Role, StageId};
+use crate::ids::{CouncilId, PersonId, PlanId, Role, SectionId, StageId};
 use crate::organisation::{Organisation, Scope};
 use crate::plan::wording::*;
 use crate::plan::*;
@@ -101,13 +101,23 @@ impl Aggregate for Plan {
                 text,
                 expected_revision,
             } => d.edit(section, text, *expected_revision),
-            PlanCommand::AdoptSharedSection { section } => d.adopt(section),
+            PlanCommand::AdoptSharedSection {
+                section,
+                expected_revision,
+            } => d.adopt(section, *expected_revision),
             PlanCommand::SignOff {
                 stage,
                 role,
                 council,
                 comment,
-            } => d.sign_off(stage, *role, council.as_ref(), comment.as_deref()),
+                expected_revision,
+            } => d.sign_off(
+                stage,
+                *role,
+                council.as_ref(),
+                comment.as_deref(),
+                *expected_revision,
+            ),
             PlanCommand::WithdrawSignOff {
                 stage,
                 role,
@@ -128,6 +138,7 @@ impl Aggregate for Plan {
                 decision,
                 minute_reference,
                 delegated_to,
+                expected_revision,
             } => d.committee_decision(
                 stage.as_ref(),
                 council,
@@ -136,9 +147,16 @@ impl Aggregate for Plan {
                 *decision,
                 minute_reference.as_deref(),
                 delegated_to.as_ref(),
+                *expected_revision,
             ),
-            PlanCommand::Submit { reference } => d.submit(reference.as_deref()),
-            PlanCommand::Publish { url } => d.publish(url),
+            PlanCommand::Submit {
+                reference,
+                expected_revision,
+            } => d.submit(reference.as_deref(), *expected_revision),
+            PlanCommand::Publish {
+                url,
+                expected_revision,
+            } => d.publish(url, *expected_revision),
             PlanCommand::SetDeadline { stage, due } => d.set_deadline(stage.as_ref(), *due),
             PlanCommand::SetKeyDate { date, on } => d.set_key_date(date, *on),
         }
@@ -259,6 +277,49 @@ impl Decider<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// Refuses (CONFLICT) an act on a plan that changed since the revision the person read,
+    /// saying what changed, by whom and when: an approval is of the text the person read, never
+    /// of one saved a second before they clicked.
+    fn unchanged_since(&self, read: u64, verb: &str) -> Result<(), GovernanceError> {
+        let current = self.plan.revision;
+        if read == current {
+            return Ok(());
+        }
+        if read > current {
+            return Err(GovernanceError::Conflict(format!(
+                "the plan is at revision {current}, not {read}: reload it before you {verb}"
+            )));
+        }
+        let mut changed: Vec<(&SectionId, &SectionEdit)> = self
+            .plan
+            .sections
+            .iter()
+            .filter_map(|s| Some((&s.id, s.last_edit.as_ref()?)))
+            .filter(|(_, e)| e.plan_revision > read)
+            .collect();
+        changed.sort_by_key(|(_, e)| e.plan_revision);
+        let words: Vec<String> = changed
+            .iter()
+            .map(|(id, e)| {
+                let title = self.workflow.section(id).map_or(id.as_str(), |s| &s.title);
+                format!(
+                    "'{title}' was edited by {} at {}",
+                    self.org.person_name(&e.by),
+                    london_moment(e.at)
+                )
+            })
+            .collect();
+        let what = if words.is_empty() {
+            "The plan was edited".to_owned()
+        } else {
+            format!("Section {}", and_list(&words))
+        };
+        Err(GovernanceError::Conflict(format!(
+            "{what}, after the revision you read ({read}); it is now at revision {current}: read \
+             it again before you {verb}"
+        )))
     }
 
     fn plan_event_base(&self) -> (PlanId, PersonId, DateTime<Utc>) {

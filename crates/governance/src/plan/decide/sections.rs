@@ -94,7 +94,11 @@ impl Decider<'_> {
         })])
     }
 
-    pub(super) fn adopt(&self, section: &SectionId) -> Result<Vec<PlanEvent>, GovernanceError> {
+    pub(super) fn adopt(
+        &self,
+        section: &SectionId,
+        read: u64,
+    ) -> Result<Vec<PlanEvent>, GovernanceError> {
         self.not_frozen()?;
         let s = self.plan.section(section).ok_or_else(|| {
             GovernanceError::NotFound(format!("'{}' has no section '{section}'", self.plan.title))
@@ -130,6 +134,7 @@ impl Decider<'_> {
                 self.plan.title, agreed.revision
             )));
         }
+        self.unchanged_since(read, "adopt the shared text")?;
         let (plan, by, at) = self.plan_event_base();
         Ok(vec![PlanEvent::SharedSectionAdopted(
             SharedSectionAdopted {

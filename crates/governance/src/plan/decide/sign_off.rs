@@ -65,6 +65,7 @@ impl Decider<'_> {
         role: Role,
         council: Option<&CouncilId>,
         comment: Option<&str>,
+        read: u64,
     ) -> Result<Vec<PlanEvent>, GovernanceError> {
         let (index, stage) = self.stage(stage_id)?;
         if stage.kind != StageKind::SignOff {
@@ -109,6 +110,7 @@ impl Decider<'_> {
                 )));
             }
         }
+        self.unchanged_since(read, "sign")?;
         let (plan, by, at) = self.plan_event_base();
         Ok(vec![PlanEvent::SignedOff(SignedOff {
             plan,
@@ -118,6 +120,7 @@ impl Decider<'_> {
             by,
             deputy,
             plan_revision: self.plan.revision,
+            content_hash: Some(self.plan.content_hash()),
             comment: comment
                 .map(str::trim)
                 .filter(|c| !c.is_empty())

@@ -46,6 +46,7 @@ impl Decider<'_> {
     pub(super) fn submit(
         &self,
         reference: Option<&str>,
+        read: u64,
     ) -> Result<Vec<PlanEvent>, GovernanceError> {
         let (index, stage) = self.kind_stage(StageKind::Submission)?;
         if let Some(s) = &self.plan.submission {
@@ -58,6 +59,7 @@ impl Decider<'_> {
         self.require_submitter("submit")?;
         self.open(index, stage)?;
         self.shared_ready(stage)?;
+        self.unchanged_since(read, "submit it")?;
         let deadline = self.plan.submission_deadline(self.workflow);
         let (plan, by, at) = self.plan_event_base();
         Ok(vec![PlanEvent::PlanSubmitted(PlanSubmitted {
@@ -76,7 +78,7 @@ impl Decider<'_> {
         })])
     }
 
-    pub(super) fn publish(&self, url: &str) -> Result<Vec<PlanEvent>, GovernanceError> {
+    pub(super) fn publish(&self, url: &str, read: u64) -> Result<Vec<PlanEvent>, GovernanceError> {
         let (index, stage) = self.kind_stage(StageKind::Publication)?;
         if let Some(p) = &self.plan.publication {
             return Err(GovernanceError::Conflict(format!(
@@ -96,11 +98,13 @@ impl Decider<'_> {
             )));
         }
         self.open(index, stage)?;
+        self.unchanged_since(read, "publish it")?;
         let (plan, by, at) = self.plan_event_base();
         Ok(vec![PlanEvent::PlanPublished(PlanPublished {
             plan,
             stage: stage.id.clone(),
             url: url.to_owned(),
+            content_hash: Some(self.plan.content_hash()),
             by,
             at,
         })])
