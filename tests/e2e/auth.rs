@@ -117,8 +117,14 @@ async fn a_reader_token_reads_plans_but_cannot_write() {
             json!({ "planId": plan_id, "sectionId": "achievements", "text": "Dashboard text." }),
         ),
         (
-            "setDeadline",
-            json!({ "planId": plan_id, "due": "2099-01-01T00:00:00Z" }),
+            "recordExtension",
+            json!({
+                "planId": plan_id,
+                "due": "2099-01-01T00:00:00Z",
+                "grantedBy": "the department",
+                "grantedOn": "2024-07-05",
+                "reference": "letter",
+            }),
         ),
         ("submitPlan", json!({ "planId": plan_id })),
     ];

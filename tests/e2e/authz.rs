@@ -133,8 +133,21 @@ async fn fixture() -> Fixture {
         },
         Case {
             mutation: "setDeadline",
-            input: json!({ "planId": stockport, "due": "2024-07-19T16:00:00Z" }),
+            input: json!({ "planId": stockport, "stageId": "member-oversight", "due": "2024-07-12T16:00:00Z" }),
             wrong_council: "nadia-bell",
+            wrong_role: "maria-costa",
+        },
+        Case {
+            mutation: "recordExtension",
+            input: json!({
+                "planId": stockport,
+                "due": "2024-07-26T22:59:59Z",
+                "grantedBy": "the Department for Levelling Up, Housing and Communities",
+                "grantedOn": "2024-07-05",
+                "reference": "DLUHC email of 5 July 2024",
+            }),
+            // Derbyshire Dales's submitter, on a Stockport plan.
+            wrong_council: "ellie-shaw",
             wrong_role: "maria-costa",
         },
         Case {

@@ -61,18 +61,34 @@ async fn a_derbyshire_dales_plan_goes_from_draft_to_publication_through_the_comm
     );
     assert!(agreed >= 1);
     app.draft_sections("nadia-bell", &plan_id).await;
-    let with_deadline = app
-        .act(
-            "nadia-bell",
+    // The department sets the submission deadline; the council records the extension it grants
+    // (here a generous one, so the plan submitted today is not late).
+    let (code, _) = app
+        .refused(
+            "ellie-shaw",
             "setDeadline",
             json!({ "planId": plan_id, "due": "2099-07-19T22:59:59Z" }),
+        )
+        .await;
+    assert_eq!(code, "GOVERNANCE_VIOLATION");
+    let with_deadline = app
+        .act(
+            "ellie-shaw",
+            "recordExtension",
+            json!({
+                "planId": plan_id,
+                "due": "2099-07-19T22:59:59Z",
+                "grantedBy": "the Department for Levelling Up, Housing and Communities",
+                "grantedOn": "2024-07-05",
+                "reference": "DLUHC email of 5 July 2024",
+            }),
         )
         .await;
     assert!(
         with_deadline["plan"]["deadline"]
             .as_str()
             .is_some_and(|d| d.starts_with("2099-07-19")),
-        "the submission deadline is the one set: {}",
+        "the submission deadline is the extension's: {}",
         with_deadline["plan"]["deadline"]
     );
 
@@ -210,7 +226,7 @@ async fn a_derbyshire_dales_plan_goes_from_draft_to_publication_through_the_comm
     let history = app.history("ellie-shaw", &plan_id).await;
     let mut expected = vec!["PlanStarted", "SharedSectionAdopted"];
     expected.extend(["SectionEdited"; 5]);
-    expected.push("DeadlineSet");
+    expected.push("DeadlineExtended");
     expected.extend(["SignedOff"; 4]);
     expected.extend([
         "CommitteeDecisionRecorded",

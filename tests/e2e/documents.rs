@@ -4,10 +4,22 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A Stockport plan through member oversight, submission and publication.
+/// A Stockport plan through member oversight, a week's extension, submission and publication.
 async fn published_stockport_plan(app: &TestApp) -> String {
     let plan = app.start_plan("ravi-patel", &["stockport"]).await;
     app.draft_sections("ravi-patel", &plan).await;
+    app.act(
+        "joe-sutton",
+        "recordExtension",
+        json!({
+            "planId": plan,
+            "due": "2024-07-26T22:59:59Z",
+            "grantedBy": "the Department for Levelling Up, Housing and Communities",
+            "grantedOn": "2024-07-12",
+            "reference": "DLUHC email of 12 July 2024",
+        }),
+    )
+    .await;
     for (person, role) in [
         ("maria-costa", "portfolio-holder"),
         ("kwame-mensah", "s151-officer"),
@@ -57,7 +69,15 @@ async fn the_published_document_carries_the_text_and_the_record_of_approvals() {
     assert!(md.contains("reference PP-0042"), "{md}");
     assert!(
         md.contains("after the deadline"),
-        "a 2026 submission is late for 19 July 2024: {md}"
+        "a 2026 submission is late even for 26 July 2024: {md}"
+    );
+    assert!(
+        md.contains("submission due by 19 July 2024, 23:59 BST, as set by the Department"),
+        "the original deadline stays on the record: {md}"
+    );
+    assert!(
+        md.contains("extended to 26 July 2024, 23:59 BST by the Department for Levelling Up, Housing and Communities on 12 July 2024, reference DLUHC email of 12 July 2024; recorded by Joe Sutton"),
+        "{md}"
     );
     assert!(
         md.contains("https://www.example.org/productivity-plan"),

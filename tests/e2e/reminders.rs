@@ -39,12 +39,20 @@ async fn stockport_plan_due_in(app: &TestApp, days: i64) -> String {
     plan
 }
 
+/// Moves the submission deadline the department set to `days` from now: an extension it
+/// granted, recorded by Stockport's submitter.
 async fn set_deadline(app: &TestApp, plan: &str, days: i64) {
     let due = (Utc::now() + chrono::Duration::days(days)).to_rfc3339();
     app.act(
-        "ravi-patel",
-        "setDeadline",
-        json!({ "planId": plan, "due": due }),
+        "joe-sutton",
+        "recordExtension",
+        json!({
+            "planId": plan,
+            "due": due,
+            "grantedBy": "the Department for Levelling Up, Housing and Communities",
+            "grantedOn": "2024-07-05",
+            "reference": format!("DLUHC letter, {days} days"),
+        }),
     )
     .await;
 }

@@ -30,7 +30,7 @@ pub const EVERY: u64 = 100_000;
 
 /// Bump when the stored layout changes, or when applying an event changes what it produces:
 /// an older snapshot is then replayed over rather than trusted.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// What the file holds.
 #[derive(Serialize, Deserialize)]

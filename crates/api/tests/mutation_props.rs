@@ -216,6 +216,17 @@ fn mutations() -> Vec<(&'static str, Fields)> {
             ],
         ),
         (
+            "recordExtension",
+            vec![
+                ("planId", Id(PLANS), true),
+                ("due", DateTime, true),
+                ("grantedBy", Text, true),
+                ("grantedOn", Date, true),
+                ("reference", Text, true),
+                key,
+            ],
+        ),
+        (
             "setKeyDate",
             vec![
                 ("planId", Id(PLANS), true),

@@ -325,6 +325,8 @@ pub enum DeadlineSource {
     Workflow,
     /// Set on this plan (`DeadlineSet`).
     Set,
+    /// An extension granted by the body that sets it (`DeadlineExtended`).
+    Extension,
     /// Derived from a scheduled committee meeting.
     Meeting,
 }
@@ -351,11 +353,22 @@ impl Deadline {
 }
 
 impl Plan {
-    /// The plan's submission deadline: set on the plan, or the workflow's rule.
+    /// The plan's submission deadline, what lateness is judged against: the last extension
+    /// granted, or else the deadline set on the plan (only where the council sets it; a plan
+    /// recorded before deadlines an outside body sets were fixed keeps the one it set), or
+    /// else the workflow's rule.
     pub fn submission_deadline(&self, workflow: &Workflow) -> Option<DateTime<Utc>> {
+        if let Some(extension) = self.extensions.last() {
+            return Some(extension.due);
+        }
         if let Some(due) = self.submission_deadline_set {
             return Some(due);
         }
+        self.original_submission_deadline(workflow)
+    }
+
+    /// The submission deadline the workflow gives, before any extension or change.
+    pub fn original_submission_deadline(&self, workflow: &Workflow) -> Option<DateTime<Utc>> {
         let rule = workflow.submission_due.as_ref()?;
         let date = rule.resolve(|a| self.anchor_date(a, None))?;
         Some(end_of_day_london(date))
@@ -379,7 +392,9 @@ impl Plan {
             out.push(Deadline {
                 kind: DeadlineKind::Submission,
                 due,
-                source: if self.submission_deadline_set.is_some() {
+                source: if !self.extensions.is_empty() {
+                    DeadlineSource::Extension
+                } else if self.submission_deadline_set.is_some() {
                     DeadlineSource::Set
                 } else {
                     DeadlineSource::Workflow

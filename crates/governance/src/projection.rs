@@ -72,7 +72,11 @@ pub struct PlanView {
     pub blockers: Vec<Blocker>,
     /// Every deadline (submission, stages, committee papers).
     pub deadlines: Vec<Deadline>,
+    /// What lateness is judged against: the last extension granted, or the deadline set.
     pub submission_deadline: Option<DateTime<Utc>>,
+    /// The deadline the workflow gives, before any extension: shown beside the extensions.
+    #[serde(default)]
+    pub original_submission_deadline: Option<DateTime<Utc>>,
     /// When it was submitted.
     pub submitted_at: Option<DateTime<Utc>>,
     /// Whether the submission was late.
@@ -100,6 +104,7 @@ impl PlanView {
             stage_deadlines,
             deadlines,
             submission_deadline: plan.submission_deadline(workflow),
+            original_submission_deadline: plan.original_submission_deadline(workflow),
             submitted_at: plan.submitted_at(),
             late: plan.late(),
             plan: plan.clone(),

@@ -92,13 +92,22 @@ impl World {
         );
     }
 
-    fn set_deadline(&mut self, who: &str, id: &str, due: &str, now: DateTime<Utc>) {
+    /// An extension of the submission deadline (the department sets it: only an extension it
+    /// grants moves it), recorded by the plan's council's submitter.
+    fn extend(&mut self, id: &str, due: &str, now: DateTime<Utc>) {
+        let submitter = if id == "dd" {
+            "ellie-shaw"
+        } else {
+            "joe-sutton"
+        };
         self.plan(
-            who,
+            submitter,
             id,
-            PlanCommand::SetDeadline {
-                stage: None,
+            PlanCommand::RecordExtension {
                 due: at(due),
+                granted_by: "the department".into(),
+                granted_on: now.date_naive(),
+                reference: "Letter of 1 June".into(),
             },
             now,
         );
@@ -132,7 +141,7 @@ fn reminders_go_at_nine_london_time_in_winter_and_in_summer() {
     let mut w = World::new();
     let now = at("2025-02-01T10:00:00Z");
     w.start("ravi-patel", "sp", "stockport", now);
-    w.set_deadline("ravi-patel", "sp", "2025-04-02T16:00:00Z", now);
+    w.extend("sp", "2025-04-02T16:00:00Z", now);
     // When the schedule is computed
     let planned = w.schedule("sp", now);
     let due = |offset| {
@@ -154,7 +163,7 @@ fn reminders_follow_the_clocks_going_back_in_october() {
     let mut w = World::new();
     let now = at("2024-09-01T10:00:00Z");
     w.start("ravi-patel", "sp", "stockport", now);
-    w.set_deadline("ravi-patel", "sp", "2024-10-30T17:00:00Z", now);
+    w.extend("sp", "2024-10-30T17:00:00Z", now);
     let planned = w.schedule("sp", now);
     let due = |offset| {
         submission(&planned)
@@ -172,11 +181,11 @@ fn reminders_follow_the_clocks_going_back_in_october() {
 
 #[test]
 fn a_deadline_set_three_days_away_sends_only_the_seven_day_reminder_to_the_people_waited_on() {
-    // Given a Stockport plan waiting on member oversight, and a deadline set late
+    // Given a Stockport plan waiting on member oversight, started three days before the
+    // department's deadline (19 July)
     let mut w = World::new();
     let now = at("2024-07-16T10:00:00Z");
     w.start("ravi-patel", "sp", "stockport", now);
-    w.set_deadline("ravi-patel", "sp", "2024-07-19T22:00:00Z", now);
     // When the due reminders are computed
     let planned = w.schedule("sp", now);
     let due: Vec<&Planned> = due_now(&planned, now)
@@ -201,7 +210,6 @@ fn someone_whose_part_is_done_is_not_reminded() {
     let mut w = World::new();
     let now = at("2024-07-16T10:00:00Z");
     w.start("ravi-patel", "sp", "stockport", now);
-    w.set_deadline("ravi-patel", "sp", "2024-07-19T22:00:00Z", now);
     w.plan(
         "maria-costa",
         "sp",
@@ -264,13 +272,12 @@ fn a_moved_deadline_takes_its_schedule_with_it() {
     let mut w = World::new();
     let now = at("2024-07-01T10:00:00Z");
     w.start("ravi-patel", "sp", "stockport", now);
-    w.set_deadline("ravi-patel", "sp", "2024-07-19T22:00:00Z", now);
     let old: Vec<String> = submission(&w.schedule("sp", now))
         .iter()
         .map(|p| p.key.clone())
         .collect();
-    // When the deadline moves a week later
-    w.set_deadline("ravi-patel", "sp", "2024-07-26T22:00:00Z", now);
+    // When the department grants a week more
+    w.extend("sp", "2024-07-26T22:00:00Z", now);
     let new = w.schedule("sp", now);
     // Then none of the old keys is planned, and the 7-day reminder is now on 19 July.
     assert!(new.iter().all(|p| !old.contains(&p.key)));
@@ -286,7 +293,6 @@ fn long_overdue_reminders_also_go_to_the_chief_executive() {
     let mut w = World::new();
     let now = at("2024-07-01T10:00:00Z");
     w.start("ravi-patel", "sp", "stockport", now);
-    w.set_deadline("ravi-patel", "sp", "2024-07-19T22:00:00Z", now);
     // Overdue by one day: not yet escalated (the policy escalates after 3 days).
     // (Only the submission deadline here; member oversight's own deadline passed days earlier.)
     let early = at("2024-07-21T10:00:00Z");
@@ -318,7 +324,6 @@ fn an_unagreed_shared_section_reminds_the_chief_executives_not_yet_agreed_once_f
     let mut w = World::new();
     let now = at("2024-07-12T10:00:00Z");
     w.start("nadia-bell", "dd", "derbyshire-dales", now);
-    w.set_deadline("nadia-bell", "dd", "2024-07-19T22:00:00Z", now);
     let group = "derbyshire-chief-executives".parse().unwrap();
     let section = "barriers".parse().unwrap();
     let propose = SharedSectionCommand::Propose {

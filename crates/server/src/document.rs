@@ -1,6 +1,7 @@
 //! The document a council publishes: the plan's sections and the SHA-256 of their content, then
 //! its record of approvals — who signed which revision when (and as deputy), each committee
-//! decision with its meeting date and minute, the submission time, and where it is published,
+//! decision with its meeting date and minute, any extension of the deadline beside the deadline
+//! it replaced, the submission time, and where it is published,
 //! each with the content hash it approved, so a reader can check that what was published is what
 //! was approved.
 
@@ -77,6 +78,38 @@ fn record(projections: &Projections, view: &PlanView) -> Vec<Entry> {
                     } else {
                         ""
                     }
+                ),
+            });
+        }
+    }
+    // The deadline the plan was judged against, and how it came to be that one: an extension
+    // stands beside the deadline it replaced.
+    if !view.plan.extensions.is_empty() {
+        if let Some(original) = view.original_submission_deadline {
+            entries.push(Entry {
+                stage: "Deadline".into(),
+                text: format!(
+                    "submission due by {}{}",
+                    london(original),
+                    workflow
+                        .submission_due_set_by
+                        .as_ref()
+                        .map(|by| format!(", as set by {by}"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+        for e in &view.plan.extensions {
+            entries.push(Entry {
+                stage: "Deadline".into(),
+                text: format!(
+                    "extended to {} by {} on {}, reference {}; recorded by {} on {}",
+                    london(e.due),
+                    e.granted_by,
+                    e.granted_on.format("%-d %B %Y"),
+                    e.reference,
+                    org.person_name(&e.by),
+                    london(e.at)
                 ),
             });
         }

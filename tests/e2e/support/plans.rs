@@ -24,7 +24,8 @@ pub const DERBYSHIRE_CHIEF_EXECUTIVES: [(&str, &str); 9] = [
 /// Everything the tests read of a plan.
 pub const PLAN_FIELDS: &str = r#"
 fragment PlanFields on Plan {
-  id title status revision late submittedAt deadline
+  id title status revision late submittedAt deadline originalDeadline
+  extensions { due grantedBy grantedOn reference recordedBy { id } recordedAt }
   councils { id }
   sections { id text revision sharedFrom { id } }
   stages {

@@ -7,6 +7,7 @@
 //! directives), each refused as `BAD_INPUT` naming the limit.
 
 pub mod http;
+mod inputs;
 mod mutation;
 mod objects;
 mod query;

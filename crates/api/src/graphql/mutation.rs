@@ -3,170 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{Context, InputObject, Object, Result, ID};
-use chrono::{DateTime, Utc};
+use async_graphql::{Context, Object, Result};
 use councilflow_governance::{
     CouncilId, GovernanceError, GroupId, KeyDateId, PersonId, Plan, PlanCommand, PlanId, Role,
     RouteId, SectionId, SharedSectionCommand, StageId, WorkflowId,
 };
 
+use super::inputs::*;
 use super::objects::{
-    DecisionEnum, EventObject, PlanObject, PlanPayload, SharedSectionObject, SharedSectionPayload,
+    EventObject, PlanObject, PlanPayload, SharedSectionObject, SharedSectionPayload,
 };
 use super::query::{parse_id, parse_opt_id};
-use super::scalars::Date;
 use super::{bad_input, limits, service, service_error, viewer};
 use crate::service::{ServiceError, Written};
 
 pub struct MutationRoot;
-
-#[derive(InputObject)]
-pub struct KeyDateInput {
-    /// A key date the workflow declares (e.g. `challenge` for a peer challenge).
-    id: ID,
-    date: Date,
-}
-
-#[derive(InputObject)]
-pub struct StartPlanInput {
-    workflow: ID,
-    councils: Vec<ID>,
-    /// A route id of the workflow; the councils' default route when omitted.
-    route: Option<ID>,
-    title: Option<String>,
-    /// The plan's id; one is made from the council and workflow when omitted.
-    id: Option<ID>,
-    /// Key dates the workflow declares (deadlines may be computed from them).
-    key_dates: Option<Vec<KeyDateInput>>,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct EditSectionInput {
-    plan_id: ID,
-    section_id: ID,
-    text: String,
-    /// The section revision this edit is based on; CONFLICT when another edit came first.
-    expected_revision: Option<i32>,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct SignOffInput {
-    plan_id: ID,
-    stage_id: ID,
-    role: String,
-    /// Required when the signer holds the role at more than one owning council.
-    council: Option<ID>,
-    comment: Option<String>,
-    /// The plan's revision the person read (in the committee's papers, for a decision): the act
-    /// is refused with CONFLICT, saying what changed, if the plan changed since.
-    expected_revision: i32,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct WithdrawSignOffInput {
-    plan_id: ID,
-    stage_id: ID,
-    role: String,
-    council: Option<ID>,
-    reason: String,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct RecordCommitteeDecisionInput {
-    plan_id: ID,
-    council: ID,
-    committee: String,
-    meeting_date: Date,
-    decision: DecisionEnum,
-    minute_reference: Option<String>,
-    /// For APPROVED_WITH_DELEGATED_AMENDMENTS: who may amend afterwards.
-    delegated_to: Option<ID>,
-    /// The committee stage; the first one not complete when omitted.
-    stage_id: Option<ID>,
-    /// The plan's revision the person read (in the committee's papers, for a decision): the act
-    /// is refused with CONFLICT, saying what changed, if the plan changed since.
-    expected_revision: i32,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct ScheduleMeetingInput {
-    plan_id: ID,
-    council: ID,
-    committee: String,
-    meeting_date: Date,
-    /// The committee stage; the first one not complete when omitted.
-    stage_id: Option<ID>,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct SubmitPlanInput {
-    plan_id: ID,
-    reference: Option<String>,
-    /// The plan's revision the person read (in the committee's papers, for a decision): the act
-    /// is refused with CONFLICT, saying what changed, if the plan changed since.
-    expected_revision: i32,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct PublishPlanInput {
-    plan_id: ID,
-    url: String,
-    /// The plan's revision the person read (in the committee's papers, for a decision): the act
-    /// is refused with CONFLICT, saying what changed, if the plan changed since.
-    expected_revision: i32,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct SetDeadlineInput {
-    plan_id: ID,
-    /// A stage id; the submission deadline when omitted.
-    stage_id: Option<ID>,
-    due: DateTime<Utc>,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct SetKeyDateInput {
-    plan_id: ID,
-    key_date: ID,
-    date: Date,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct ProposeSharedSectionInput {
-    group_id: ID,
-    section_id: ID,
-    text: String,
-    expected_revision: Option<i32>,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct AgreeSharedSectionInput {
-    group_id: ID,
-    section_id: ID,
-    revision: i32,
-    council: ID,
-    idempotency_key: Option<String>,
-}
-
-#[derive(InputObject)]
-pub struct AdoptSharedSectionInput {
-    plan_id: ID,
-    section_id: ID,
-    /// The plan's revision the person read: refused with CONFLICT if it changed since.
-    expected_revision: i32,
-    idempotency_key: Option<String>,
-}
 
 fn short_text(what: &str, text: &str) -> Result<()> {
     let chars = text.chars().count();
@@ -450,7 +301,8 @@ impl MutationRoot {
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
 
-    /// Sets or moves a stage's deadline, or the submission deadline when `stageId` is omitted.
+    /// Sets or moves a stage's deadline, or the submission deadline when `stageId` is omitted and
+    /// the council sets it (where an outside body sets it, record the extension it grants).
     async fn set_deadline(
         &self,
         ctx: &Context<'_>,
@@ -460,6 +312,26 @@ impl MutationRoot {
         let command = PlanCommand::SetDeadline {
             stage: parse_opt_id("stage", input.stage_id, StageId::parse)?,
             due: input.due,
+        };
+        plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
+    }
+
+    /// Records an extension of the submission deadline granted by the body that sets it (the
+    /// workflow's `submissionDueSetBy`), with its reference; lateness is then judged against
+    /// it, and the original deadline stays on the record. A submitter or Chief Executive may.
+    async fn record_extension(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordExtensionInput,
+    ) -> Result<PlanPayload> {
+        short_text("who granted it", &input.granted_by)?;
+        short_text("the reference", &input.reference)?;
+        let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
+        let command = PlanCommand::RecordExtension {
+            due: input.due,
+            granted_by: input.granted_by,
+            granted_on: input.granted_on.0,
+            reference: input.reference,
         };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }

@@ -37,6 +37,7 @@ impl Operation for PlanCommand {
             PlanCommand::Submit { .. } => "submitPlan",
             PlanCommand::Publish { .. } => "publishPlan",
             PlanCommand::SetDeadline { .. } => "setDeadline",
+            PlanCommand::RecordExtension { .. } => "recordExtension",
             PlanCommand::SetKeyDate { .. } => "setKeyDate",
         }
     }

@@ -182,6 +182,10 @@ pub struct Workflow {
     pub default_route: RouteId,
     /// When plans are due for submission, if the workflow says.
     pub submission_due: Option<DueRule>,
+    /// Who sets that deadline, when an outside body does (the department): a plan cannot move
+    /// it, only record an extension that body granted.
+    #[serde(default)]
+    pub submission_due_set_by: Option<String>,
     /// Dates plans supply.
     pub key_dates: Vec<KeyDateDefinition>,
     /// Reminder policy.

@@ -33,6 +33,7 @@ struct RawWorkflow {
     description: Option<String>,
     default_route: Spanned<String>,
     submission_due: Option<Spanned<String>>,
+    submission_due_set_by: Option<Spanned<String>>,
     #[serde(default)]
     dates: Vec<RawKeyDate>,
     reminders: RawReminders,
@@ -316,6 +317,19 @@ impl Checker<'_> {
             .as_ref()
             .map(|d| self.due(d, &keys, false))
             .transpose()?;
+        let submission_due_set_by = match &raw.submission_due_set_by {
+            Some(by) if raw.submission_due.is_none() => {
+                return Err(self.err(
+                    by.span(),
+                    "submission_due_set_by names who sets submission_due, which is missing",
+                ))
+            }
+            Some(by) if by.get_ref().trim().is_empty() => {
+                return Err(self.err(by.span(), "submission_due_set_by is empty"))
+            }
+            Some(by) => Some(by.get_ref().trim().to_owned()),
+            None => None,
+        };
 
         Ok(Workflow {
             id,
@@ -327,6 +341,7 @@ impl Checker<'_> {
             routes,
             default_route,
             submission_due,
+            submission_due_set_by,
             key_dates,
             reminders,
         })

@@ -103,7 +103,17 @@ pub enum PlanCommand {
         /// The plan's revision the person read: refused with CONFLICT if it changed since.
         expected_revision: u64,
     },
-    /// Set a stage's deadline, or the submission deadline (`stage: None`).
+    /// Record an extension of the submission deadline that the body setting it granted.
+    RecordExtension {
+        /// The new deadline.
+        due: DateTime<Utc>,
+        granted_by: String,
+        granted_on: NaiveDate,
+        /// The grant's reference (the letter, the email).
+        reference: String,
+    },
+    /// Set a stage's deadline, or the submission deadline (`stage: None`) where the council
+    /// sets it.
     SetDeadline {
         stage: Option<StageId>,
         due: DateTime<Utc>,

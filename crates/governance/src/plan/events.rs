@@ -27,6 +27,8 @@ event_enum! {
         /// A stage's or the submission's deadline was set or moved.
         DeadlineSet(DeadlineSet),
         KeyDateSet(KeyDateSet),
+        /// The body that sets the submission deadline granted an extension.
+        DeadlineExtended(DeadlineExtended),
         PlanSubmitted(PlanSubmitted),
         PlanPublished(PlanPublished),
     }
@@ -45,6 +47,7 @@ impl PlanEvent {
             PlanEvent::CommitteeDecisionRecorded(e) => &e.plan,
             PlanEvent::DeadlineSet(e) => &e.plan,
             PlanEvent::KeyDateSet(e) => &e.plan,
+            PlanEvent::DeadlineExtended(e) => &e.plan,
             PlanEvent::PlanSubmitted(e) => &e.plan,
             PlanEvent::PlanPublished(e) => &e.plan,
         }
@@ -247,6 +250,24 @@ pub struct DeadlineSet {
     /// Who set it.
     pub by: PersonId,
     /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// `DeadlineExtended`: the outside body that sets the submission deadline (the workflow's
+/// `submission_due_set_by`) granted this plan an extension, recorded with its reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadlineExtended {
+    pub plan: PlanId,
+    /// The new submission deadline.
+    pub due: DateTime<Utc>,
+    /// Who granted it, in their own words ("the Department for Levelling Up, Housing and
+    /// Communities").
+    pub granted_by: String,
+    pub granted_on: NaiveDate,
+    /// The grant's reference (the letter, the email).
+    pub reference: String,
+    /// Who recorded it.
+    pub by: PersonId,
     pub at: DateTime<Utc>,
 }
 

@@ -27,9 +27,9 @@ pub(crate) mod wording;
 
 pub use commands::PlanCommand;
 pub use events::{
-    CommitteeDecisionRecorded, DeadlineSet, Decision, Delegation, KeyDateSet, MeetingScheduled,
-    PlanEvent, PlanPublished, PlanStarted, PlanSubmitted, SectionEdited, SharedSectionAdopted,
-    SignOffWithdrawn, SignedOff,
+    CommitteeDecisionRecorded, DeadlineExtended, DeadlineSet, Decision, Delegation, KeyDateSet,
+    MeetingScheduled, PlanEvent, PlanPublished, PlanStarted, PlanSubmitted, SectionEdited,
+    SharedSectionAdopted, SignOffWithdrawn, SignedOff,
 };
 pub use state::{
     DecisionRecord, EditRecord, Meeting, Plan, PublicationRecord, SectionEdit, SectionState,

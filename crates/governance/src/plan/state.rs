@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::events::{Decision, Delegation, PlanEvent, PlanStarted};
+use super::events::{DeadlineExtended, Decision, Delegation, PlanEvent, PlanStarted};
 use crate::definition::{StageDefinition, Workflow};
 use crate::ids::{
     CouncilId, GroupId, KeyDateId, PersonId, PlanId, Role, RouteId, SectionId, StageId, WorkflowId,
@@ -187,6 +187,9 @@ pub struct Plan {
     /// Stage deadlines set on the plan (override the workflow's).
     pub stage_deadlines_set: BTreeMap<StageId, DateTime<Utc>>,
     pub key_dates: BTreeMap<KeyDateId, NaiveDate>,
+    /// Extensions of the submission deadline, in the order recorded; the last one stands.
+    #[serde(default)]
+    pub extensions: Vec<DeadlineExtended>,
     /// Submission, once submitted.
     pub submission: Option<SubmissionRecord>,
     /// Publication, once published.
@@ -226,6 +229,7 @@ impl Plan {
             submission_deadline_set: None,
             stage_deadlines_set: BTreeMap::new(),
             key_dates: e.key_dates.clone(),
+            extensions: Vec::new(),
             submission: None,
             publication: None,
             updated_at: e.at,
@@ -358,6 +362,10 @@ impl Plan {
             }
             PlanEvent::KeyDateSet(e) => {
                 self.key_dates.insert(e.date.clone(), e.on);
+                self.updated_at = e.at;
+            }
+            PlanEvent::DeadlineExtended(e) => {
+                self.extensions.push(e.clone());
                 self.updated_at = e.at;
             }
             PlanEvent::PlanSubmitted(e) => {

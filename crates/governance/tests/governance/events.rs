@@ -78,11 +78,23 @@ fn busy_world() -> World {
     w.act(
         dd,
         "ellie-shaw",
-        PlanCommand::SetDeadline {
-            stage: None,
-            due: t("2024-07-19T22:59:59Z"),
+        PlanCommand::RecordExtension {
+            due: t("2024-07-26T22:59:59Z"),
+            granted_by: "DLUHC".into(),
+            granted_on: d("2024-06-28"),
+            reference: "email of 28 June 2024".into(),
         },
         "2024-07-01T09:00:00+01:00",
+    )
+    .unwrap();
+    w.act(
+        dd,
+        "ellie-shaw",
+        PlanCommand::SetDeadline {
+            stage: Some(sid("committee-approval")),
+            due: t("2024-07-18T22:59:59Z"),
+        },
+        "2024-07-01T09:05:00+01:00",
     )
     .unwrap();
     w.act(
@@ -199,5 +211,5 @@ fn a_submitted_payload_records_the_content_hash_time_and_lateness() {
     assert_eq!(payload["late"], false);
     assert_eq!(payload["content_hash"].as_str().unwrap().len(), 64);
     assert_eq!(payload["at"], "2024-07-19T08:00:00Z");
-    assert_eq!(payload["deadline"], "2024-07-19T22:59:59Z");
+    assert_eq!(payload["deadline"], "2024-07-26T22:59:59Z");
 }

@@ -188,13 +188,20 @@ fn random_step(w: &mut World, rng: &mut fastrand::Rng, now: &str, started: &mut 
             let stage = pick(rng, &stages).id.clone();
             let actor = someone(w, rng, Role::Submitter, &councils);
             let due = t("2024-07-19T22:59:59Z") + chrono::Duration::days(rng.i64(-20..20));
-            (
-                actor,
+            let cmd = if rng.bool() {
                 PlanCommand::SetDeadline {
-                    stage: rng.bool().then_some(stage),
+                    stage: Some(stage),
                     due,
-                },
-            )
+                }
+            } else {
+                PlanCommand::RecordExtension {
+                    due,
+                    granted_by: "the department".into(),
+                    granted_on: d("2024-06-28"),
+                    reference: format!("letter {}", rng.u32(..1000)),
+                }
+            };
+            (actor, cmd)
         }
     };
     let _ = w.act(&id, actor.as_str(), cmd, now);

@@ -788,3 +788,137 @@ fn blockers_say_which_role_at_which_council_so_reminders_can_find_recipients() {
     let holders = w.p.organisation().holders(Role::MonitoringOfficer, &dd);
     assert_eq!(holders.len(), 2);
 }
+
+fn extension(due: &str, reference: &str) -> PlanCommand {
+    PlanCommand::RecordExtension {
+        due: t(due),
+        granted_by: "the Department for Levelling Up, Housing and Communities".into(),
+        granted_on: d("2024-07-05"),
+        reference: reference.into(),
+    }
+}
+
+#[test]
+fn a_deadline_the_department_sets_moves_only_by_an_extension_it_granted() {
+    // Given a productivity plan, whose submission deadline the department sets
+    let mut w = ready_plan();
+    // When a submitter tries to move the deadline as if the council set it
+    let err = w
+        .act(
+            DD,
+            "ellie-shaw",
+            PlanCommand::SetDeadline {
+                stage: None,
+                due: t("2024-07-26T22:59:59Z"),
+            },
+            "2024-07-05T09:00:00+01:00",
+        )
+        .unwrap_err();
+    // Then it is refused, saying who sets it
+    assert_eq!(err.code(), "GOVERNANCE_VIOLATION");
+    assert!(
+        err.to_string().contains("Department for Levelling Up"),
+        "{err}"
+    );
+    // When the submitter records the extension the department granted
+    let events = w
+        .act(
+            DD,
+            "ellie-shaw",
+            extension("2024-07-26T22:59:59Z", "DLUHC email of 5 July 2024"),
+            "2024-07-05T10:00:00+01:00",
+        )
+        .unwrap();
+    // Then the deadline moves and the original stays on the record beside the extension
+    assert_eq!(events[0].kind(), "DeadlineExtended");
+    let view = w.view(DD);
+    assert_eq!(view.submission_deadline, Some(t("2024-07-26T22:59:59Z")));
+    assert_eq!(
+        view.original_submission_deadline,
+        Some(t("2024-07-19T22:59:59Z"))
+    );
+    assert_eq!(
+        view.plan.extensions[0].reference,
+        "DLUHC email of 5 July 2024"
+    );
+}
+
+#[test]
+fn an_extension_needs_who_granted_it_a_reference_and_a_later_date() {
+    let mut w = ready_plan();
+    let at = "2024-07-05T10:00:00+01:00";
+    // A committee clerk does not deal with the department
+    assert_eq!(
+        w.act(
+            DD,
+            "gareth-lowe",
+            extension("2024-07-26T22:59:59Z", "letter"),
+            at
+        )
+        .unwrap_err()
+        .code(),
+        "FORBIDDEN"
+    );
+    // An extension without a reference is not one
+    assert_eq!(
+        w.act(
+            DD,
+            "ellie-shaw",
+            extension("2024-07-26T22:59:59Z", "  "),
+            at
+        )
+        .unwrap_err()
+        .code(),
+        "BAD_INPUT"
+    );
+    // Nor is one that brings the deadline forward
+    assert_eq!(
+        w.act(
+            DD,
+            "ellie-shaw",
+            extension("2024-07-12T22:59:59Z", "letter"),
+            at
+        )
+        .unwrap_err()
+        .code(),
+        "BAD_INPUT"
+    );
+    assert!(w.view(DD).plan.extensions.is_empty());
+}
+
+#[test]
+fn a_submitted_plan_is_judged_against_the_extension_and_its_deadline_no_longer_moves() {
+    // Given an extension to 26 July
+    let mut w = ready_plan();
+    w.act(
+        DD,
+        "martin-ashby",
+        extension("2024-07-26T22:59:59Z", "DLUHC letter"),
+        "2024-07-05T10:00:00+01:00",
+    )
+    .unwrap();
+    through_report_authorisation(&mut w);
+    w.act(
+        DD,
+        "gareth-lowe",
+        committee("derbyshire-dales", "2024-07-18", Decision::Approved),
+        "2024-07-18T20:00:00+01:00",
+    )
+    .unwrap();
+    // When the plan is submitted on 22 July, after the original deadline
+    w.act(DD, "ellie-shaw", submit(), "2024-07-22T09:00:00+01:00")
+        .unwrap();
+    // Then it is not late, and no later extension is recorded
+    assert!(!w.view(DD).late);
+    assert_eq!(
+        w.act(
+            DD,
+            "ellie-shaw",
+            extension("2024-08-02T22:59:59Z", "second letter"),
+            "2024-07-23T10:00:00+01:00"
+        )
+        .unwrap_err()
+        .code(),
+        "GOVERNANCE_VIOLATION"
+    );
+}

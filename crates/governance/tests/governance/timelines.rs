@@ -149,13 +149,15 @@ fn derbyshire_dales_deadlines_follow_the_documents() {
 #[test]
 fn moving_a_date_moves_what_depends_on_it() {
     let mut w = derbyshire_dales_to_committee();
-    // Given the submission deadline moves a week later
+    // Given the department extends the submission deadline by a week
     w.act(
         DD,
         "ellie-shaw",
-        PlanCommand::SetDeadline {
-            stage: None,
+        PlanCommand::RecordExtension {
             due: t("2024-07-26T22:59:59Z"),
+            granted_by: "the Department for Levelling Up, Housing and Communities".into(),
+            granted_on: d("2024-07-12"),
+            reference: "letter of 12 July 2024".into(),
         },
         "2024-07-15T09:00:00Z",
     )

@@ -14,12 +14,14 @@ mod enums;
 mod event;
 mod organisation;
 mod plan;
+mod stage;
 mod workflow;
 
 pub use enums::*;
 pub use event::*;
 pub use organisation::*;
 pub use plan::*;
+pub use stage::*;
 pub use workflow::*;
 
 use async_graphql::Result;

@@ -20,6 +20,11 @@ impl WorkflowObject {
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// The outside body that sets the submission deadline, if not the council: only an
+    /// extension it grants (`recordExtension`) moves that deadline.
+    async fn submission_due_set_by(&self) -> Option<&str> {
+        self.0.submission_due_set_by.as_deref()
+    }
     async fn sections(&self) -> Vec<SectionDefinitionObject> {
         self.0
             .sections

@@ -158,6 +158,12 @@ impl Aggregate for Plan {
                 expected_revision,
             } => d.publish(url, *expected_revision),
             PlanCommand::SetDeadline { stage, due } => d.set_deadline(stage.as_ref(), *due),
+            PlanCommand::RecordExtension {
+                due,
+                granted_by,
+                granted_on,
+                reference,
+            } => d.record_extension(*due, granted_by, *granted_on, reference),
             PlanCommand::SetKeyDate { date, on } => d.set_key_date(date, *on),
         }
     }
