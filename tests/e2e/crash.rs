@@ -170,7 +170,7 @@ async fn assert_recovered(
             .graphql_as(
                 "ravi-patel",
                 &replay,
-                json!({ "id": plan_id, "asOf": "2999-01-01T00:00:00Z" }),
+                json!({ "id": plan_id, "asOf": "2100-12-31T23:59:59Z" }),
             )
             .await;
         let data = ok(&response);

@@ -395,3 +395,67 @@ async fn a_50_mb_body_is_refused_with_413_bad_input_in_bounded_memory_and_the_se
     );
     assert_still_serving(&app, "four 50 MB bodies").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_date_outside_2000_to_2100_is_refused_wherever_it_is_sent() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let head = app.head_cursor().await;
+    let extension = |due: &str, on: &str| {
+        json!({
+            "planId": plan, "due": due, "grantedBy": "the department",
+            "grantedOn": on, "reference": "letter",
+        })
+    };
+    let attempts = [
+        (
+            "hannah-moss",
+            "scheduleMeeting",
+            json!({ "planId": plan, "council": "stockport", "committee": "Cabinet", "meetingDate": "262000-01-05" }),
+        ),
+        (
+            "hannah-moss",
+            "scheduleMeeting",
+            json!({ "planId": plan, "council": "stockport", "committee": "Cabinet", "meetingDate": "2101-01-01" }),
+        ),
+        (
+            "ravi-patel",
+            "setDeadline",
+            json!({ "planId": plan, "stageId": "member-oversight", "due": "1999-12-31T12:00:00Z" }),
+        ),
+        (
+            "joe-sutton",
+            "recordExtension",
+            extension("2100-12-31T23:59:59Z", "1999-01-01"),
+        ),
+        (
+            "joe-sutton",
+            "recordExtension",
+            extension("+262143-12-31T23:59:59Z", "2024-07-05"),
+        ),
+    ];
+    for (person, mutation, input) in attempts {
+        let (code, message) = app.refused(person, mutation, input.clone()).await;
+        assert_eq!(code, "BAD_INPUT", "{mutation} {input}: {message}");
+        assert!(
+            message.contains("2000") || message.contains("not a date"),
+            "the refusal says what range is accepted: {message}"
+        );
+    }
+    let as_of = app
+        .graphql_as(
+            "ravi-patel",
+            "query($id: ID!, $at: DateTime) { plan(id: $id, asOf: $at) { id } }",
+            json!({ "id": plan, "at": "2200-01-01T00:00:00Z" }),
+        )
+        .await;
+    assert_eq!(error_code(&as_of), "BAD_INPUT", "{as_of}");
+    assert_nothing_written(&app, &head, "dates out of range").await;
+    // The last day of the range is accepted.
+    app.act(
+        "joe-sutton",
+        "recordExtension",
+        extension("2100-12-31T23:59:59Z", "2100-12-31"),
+    )
+    .await;
+}

@@ -2,10 +2,9 @@
 //! field docs are the schema's; the checks on each value are in `mutation.rs` and the domain.
 
 use async_graphql::{InputObject, ID};
-use chrono::{DateTime, Utc};
 
 use super::objects::DecisionEnum;
-use super::scalars::Date;
+use super::scalars::{Date, Moment};
 
 #[derive(InputObject)]
 pub struct KeyDateInput {
@@ -116,7 +115,7 @@ pub struct SetDeadlineInput {
     pub plan_id: ID,
     /// A stage id; the submission deadline when omitted.
     pub stage_id: Option<ID>,
-    pub due: DateTime<Utc>,
+    pub due: Moment,
     pub idempotency_key: Option<String>,
 }
 
@@ -124,7 +123,7 @@ pub struct SetDeadlineInput {
 pub struct RecordExtensionInput {
     pub plan_id: ID,
     /// The new submission deadline.
-    pub due: DateTime<Utc>,
+    pub due: Moment,
     /// Who granted it, as they sign their letter.
     pub granted_by: String,
     pub granted_on: Date,

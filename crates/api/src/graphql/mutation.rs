@@ -311,7 +311,7 @@ impl MutationRoot {
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::SetDeadline {
             stage: parse_opt_id("stage", input.stage_id, StageId::parse)?,
-            due: input.due,
+            due: input.due.0,
         };
         plan_mutation(ctx, plan, command, input.idempotency_key.as_deref()).await
     }
@@ -328,7 +328,7 @@ impl MutationRoot {
         short_text("the reference", &input.reference)?;
         let plan = parse_id("plan", &input.plan_id, PlanId::parse)?;
         let command = PlanCommand::RecordExtension {
-            due: input.due,
+            due: input.due.0,
             granted_by: input.granted_by,
             granted_on: input.granted_on.0,
             reference: input.reference,

@@ -1,13 +1,13 @@
 //! Queries. Every root field needs a signed-in viewer (any valid token reads).
 
 use async_graphql::{Context, Object, Result, ID};
-use chrono::{DateTime, Utc};
 use councilflow_governance::{CouncilId, GroupId, PersonId, PlanId, Role, Scope, SectionId};
 
 use super::objects::{
     self, council, group, page_size, parse_cursor, plan_connection, CouncilObject, EventConnection,
     GroupObject, PersonObject, PlanConnection, PlanObject, SharedSectionObject, WorkflowObject,
 };
+use super::scalars::Moment;
 use super::{bad_input, service, service_error, viewer};
 use crate::service::ServiceError;
 
@@ -137,12 +137,12 @@ impl QueryRoot {
         &self,
         ctx: &Context<'_>,
         id: ID,
-        as_of: Option<DateTime<Utc>>,
+        as_of: Option<Moment>,
     ) -> Result<Option<PlanObject>> {
         viewer(ctx)?;
         let id = parse_id("plan", &id, PlanId::parse)?;
         let service = service(ctx);
-        let Some(as_of) = as_of else {
+        let Some(Moment(as_of)) = as_of else {
             let state = service.read();
             let projections = &state.projections;
             return Ok(PlanObject::now(projections, &id));

@@ -1,11 +1,11 @@
 //! Events, pages of them, and what a mutation answers (the object it changed and its events).
 
 use async_graphql::{Context, Json, Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use councilflow_governance::PersonId;
 use councilflow_ledger as ledger;
 
 use super::*;
+use crate::graphql::scalars::Moment;
 
 // ---- events and pages ----
 
@@ -31,8 +31,8 @@ impl EventObject {
     async fn kind(&self) -> &str {
         &self.0.kind
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn at(&self) -> Moment {
+        Moment(self.0.at)
     }
     async fn actor(&self, ctx: &Context<'_>) -> Option<PersonObject> {
         PersonId::parse(&self.0.actor)

@@ -13,6 +13,7 @@ use councilflow_ledger as ledger;
 use super::super::scalars::Date;
 use super::super::{bad_input, service, service_error};
 use super::*;
+use crate::graphql::scalars::Moment;
 
 // ---- plans ----
 
@@ -124,12 +125,12 @@ impl PlanObject {
     }
     /// The submission deadline lateness is judged against: the last extension granted, where
     /// there is one.
-    async fn deadline(&self) -> Option<DateTime<Utc>> {
-        self.view.submission_deadline
+    async fn deadline(&self) -> Option<Moment> {
+        self.view.submission_deadline.map(Moment)
     }
     /// The submission deadline the workflow gives, before any extension.
-    async fn original_deadline(&self) -> Option<DateTime<Utc>> {
-        self.view.original_submission_deadline
+    async fn original_deadline(&self) -> Option<Moment> {
+        self.view.original_submission_deadline.map(Moment)
     }
     /// Extensions of the submission deadline granted by the body that sets it, oldest first;
     /// the last one stands.
@@ -142,8 +143,8 @@ impl PlanObject {
             .map(ExtensionObject)
             .collect()
     }
-    async fn submitted_at(&self) -> Option<DateTime<Utc>> {
-        self.view.submitted_at
+    async fn submitted_at(&self) -> Option<Moment> {
+        self.view.submitted_at.map(Moment)
     }
     async fn late(&self) -> bool {
         self.view.late
@@ -248,8 +249,8 @@ pub struct ExtensionObject(gov::plan::DeadlineExtended);
 #[Object(name = "Extension", serial)]
 impl ExtensionObject {
     /// The new submission deadline.
-    async fn due(&self) -> DateTime<Utc> {
-        self.0.due
+    async fn due(&self) -> Moment {
+        Moment(self.0.due)
     }
     /// Who granted it.
     async fn granted_by(&self) -> &str {
@@ -266,8 +267,8 @@ impl ExtensionObject {
     async fn recorded_by(&self) -> PersonObject {
         PersonObject::named(&self.0.by)
     }
-    async fn recorded_at(&self) -> DateTime<Utc> {
-        self.0.at
+    async fn recorded_at(&self) -> Moment {
+        Moment(self.0.at)
     }
 }
 
@@ -297,14 +298,14 @@ impl Reminder {
     async fn stage(&self) -> Option<&ID> {
         self.stage.as_ref()
     }
-    async fn due(&self) -> DateTime<Utc> {
-        self.due
+    async fn due(&self) -> Moment {
+        Moment(self.due)
     }
     async fn status(&self) -> ReminderStatus {
         self.status
     }
-    async fn sent_at(&self) -> Option<DateTime<Utc>> {
-        self.sent_at
+    async fn sent_at(&self) -> Option<Moment> {
+        self.sent_at.map(Moment)
     }
     async fn attempts(&self) -> i32 {
         self.attempts

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use async_graphql::{Object, SimpleObject, ID};
-use chrono::{DateTime, Utc};
 use councilflow_governance::{self as gov, PlanView};
 
 use super::super::scalars::Date;
 use super::*;
+use crate::graphql::scalars::Moment;
 
 /// A stage of a plan's route: an index into the plan's view. Sign-offs and decisions are worked
 /// out only when asked for.
@@ -67,8 +67,12 @@ impl Stage {
             .map(CommitteeDecision)
             .collect()
     }
-    async fn deadline(&self) -> Option<DateTime<Utc>> {
-        self.plan.stage_deadlines.get(&self.view().id).copied()
+    async fn deadline(&self) -> Option<Moment> {
+        self.plan
+            .stage_deadlines
+            .get(&self.view().id)
+            .copied()
+            .map(Moment)
     }
 }
 
@@ -93,8 +97,8 @@ impl SignOff {
     async fn person(&self) -> PersonObject {
         PersonObject::named(&self.0.record.by)
     }
-    async fn at(&self) -> DateTime<Utc> {
-        self.0.record.at
+    async fn at(&self) -> Moment {
+        Moment(self.0.record.at)
     }
     async fn plan_revision(&self) -> i32 {
         int(self.0.record.plan_revision)
