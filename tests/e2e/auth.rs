@@ -7,7 +7,7 @@ use crate::support::*;
 
 /// The id and count of the events feed: if a refused write had appended anything, this changes.
 async fn feed_head(app: &TestApp) -> (usize, Value) {
-    let events = app.all_events("performance-dashboard").await;
+    let events = app.all_events("regional-dashboard").await;
     let last = events.last().cloned().unwrap_or(Value::Null);
     (events.len(), last)
 }
@@ -156,7 +156,7 @@ async fn a_sign_off_by_someone_without_the_role_is_forbidden_and_writes_nothing(
         )
         .await;
     assert_eq!(code, "FORBIDDEN");
-    // Derbyshire Dales' S151 officer is not Stockport's.
+    // Derbyshire Dales' S151 officer is not Stockport's: to her the draft does not exist.
     let (code, _) = app
         .refused(
             "claire-fenwick",
@@ -164,7 +164,7 @@ async fn a_sign_off_by_someone_without_the_role_is_forbidden_and_writes_nothing(
             json!({ "planId": plan_id, "stageId": "member-oversight", "role": "s151-officer" }),
         )
         .await;
-    assert_eq!(code, "FORBIDDEN");
+    assert_eq!(code, "NOT_FOUND");
     // Naming Stockport does not make her its S151 officer.
     let (code, _) = app
         .refused(
@@ -173,7 +173,7 @@ async fn a_sign_off_by_someone_without_the_role_is_forbidden_and_writes_nothing(
             json!({ "planId": plan_id, "stageId": "member-oversight", "role": "s151-officer", "council": "stockport" }),
         )
         .await;
-    assert_eq!(code, "FORBIDDEN");
+    assert_eq!(code, "NOT_FOUND");
     // A submitter cannot record a committee decision.
     let (code, _) = app
         .refused(

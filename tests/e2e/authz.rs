@@ -1,7 +1,8 @@
 //! The authorization matrix: every mutation of the schema, tried with no token, a reader's token,
 //! a token of the wrong council and a token of the right council but the wrong role, is refused
-//! (`UNAUTHENTICATED` or `FORBIDDEN`) and the ledger's head does not move. The inputs are valid
-//! otherwise, so each refusal is about who asks, not what they ask.
+//! (`UNAUTHENTICATED` or `FORBIDDEN`; `NOT_FOUND` for another council's draft, which does not
+//! exist for them) and the ledger's head does not move. The inputs are valid otherwise, so each
+//! refusal is about who asks, not what they ask. What each caller may read is in `authz_reads.rs`.
 
 use serde_json::{json, Value};
 
@@ -256,6 +257,8 @@ async fn every_mutation_is_refused(caller: Caller) {
         };
         let expected = match caller {
             Caller::NoToken => "UNAUTHENTICATED",
+            // Another council's draft does not exist for them: the refusal says so, no more.
+            Caller::WrongCouncil if case.input.get("planId").is_some() => "NOT_FOUND",
             _ => "FORBIDDEN",
         };
         let refused = response.get("errors").is_some_and(|e| !e.is_null());
@@ -296,7 +299,7 @@ async fn every_mutation_by_a_reader_is_forbidden_and_writes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_mutation_by_an_officer_of_another_council_is_forbidden_and_writes_nothing() {
+async fn every_mutation_by_an_officer_of_another_council_is_refused_and_writes_nothing() {
     every_mutation_is_refused(Caller::WrongCouncil).await;
 }
 

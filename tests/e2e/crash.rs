@@ -190,7 +190,7 @@ async fn assert_recovered(
         lost.len(),
         answered.len()
     );
-    assert_gapless(&app.all_events("ravi-patel").await, what);
+    assert_gapless(&app.all_events("regional-dashboard").await, what);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,52 +4,10 @@ use serde_json::json;
 
 use crate::support::*;
 
-/// A Stockport plan through member oversight, a week's extension, submission and publication.
-async fn published_stockport_plan(app: &TestApp) -> String {
-    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
-    app.draft_sections("ravi-patel", &plan).await;
-    app.act(
-        "joe-sutton",
-        "recordExtension",
-        json!({
-            "planId": plan,
-            "due": "2024-07-26T22:59:59Z",
-            "grantedBy": "the Department for Levelling Up, Housing and Communities",
-            "grantedOn": "2024-07-12",
-            "reference": "DLUHC email of 12 July 2024",
-        }),
-    )
-    .await;
-    for (person, role) in [
-        ("maria-costa", "portfolio-holder"),
-        ("kwame-mensah", "s151-officer"),
-    ] {
-        app.act(
-            person,
-            "signOff",
-            json!({ "planId": plan, "stageId": "member-oversight", "role": role }),
-        )
-        .await;
-    }
-    app.act(
-        "joe-sutton",
-        "submitPlan",
-        json!({ "planId": plan, "reference": "PP-0042" }),
-    )
-    .await;
-    app.act(
-        "joe-sutton",
-        "publishPlan",
-        json!({ "planId": plan, "url": "https://www.example.org/productivity-plan" }),
-    )
-    .await;
-    plan
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_published_document_carries_the_text_and_the_record_of_approvals() {
     let mut app = spawn_app().await;
-    let plan = published_stockport_plan(&app).await;
+    let plan = app.published_stockport_plan().await;
     let status = app.stop().await;
     assert!(status.success(), "a clean stop: {status}");
 
@@ -196,7 +154,7 @@ async fn a_plan_reads_as_json_and_as_a_page_with_a_token_and_not_without() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_imports_into_a_fresh_folder_that_verifies_and_serves_the_same_plan() {
     let mut app = spawn_app().await;
-    let plan = published_stockport_plan(&app).await;
+    let plan = app.published_stockport_plan().await;
     let before = app.plan("ravi-patel", &plan).await;
     let status = app.stop().await;
     assert!(status.success());

@@ -43,7 +43,7 @@ async fn a_batch_of_queries_is_answered_in_order() {
 async fn malformed_requests_get_an_error_and_change_nothing() {
     let app = spawn_app().await;
     let token = app.token("ravi-patel").await;
-    let before = app.all_events("ravi-patel").await.len();
+    let before = app.all_events("regional-dashboard").await.len();
 
     let response = app
         .graphql(&token, "mutation { startPlan(", json!({}))
@@ -82,7 +82,7 @@ async fn malformed_requests_get_an_error_and_change_nothing() {
         raw.status()
     );
 
-    assert_eq!(app.all_events("ravi-patel").await.len(), before);
+    assert_eq!(app.all_events("regional-dashboard").await.len(), before);
     let response = app.graphql(&token, "query { me { id } }", json!({})).await;
     assert_eq!(
         ok(&response)["me"]["id"],

@@ -6,6 +6,7 @@ mod support;
 mod alliance;
 mod auth;
 mod authz;
+mod authz_reads;
 mod cli;
 mod crash;
 mod derbyshire_dales;

@@ -209,7 +209,7 @@ async fn with_the_smtp_server_down_the_reminder_fails_is_retried_and_delivered_o
             .any(|r| r["status"] == "FAILED" && r["attempts"].as_i64().unwrap_or(0) >= 2),
         "{failed:#?}"
     );
-    let events = app.all_events("ravi-patel").await;
+    let events = app.all_events("regional-dashboard").await;
     assert!(kinds(&events).contains(&"ReminderFailed".to_owned()));
 
     // The server comes back on the same port: each reminder is delivered, once.

@@ -8,14 +8,14 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restarting_with_the_same_seeds_records_nothing_and_a_changed_seed_records_its_change() {
     let mut app = spawn_app().await;
-    let before = app.all_events("ravi-patel").await;
+    let before = app.all_events("regional-dashboard").await;
     assert!(
         !before.is_empty(),
         "the first start records the organisation"
     );
 
     app.restart().await;
-    let same = app.all_events("ravi-patel").await;
+    let same = app.all_events("regional-dashboard").await;
     assert_eq!(
         same.len(),
         before.len(),
@@ -32,7 +32,7 @@ async fn restarting_with_the_same_seeds_records_nothing_and_a_changed_seed_recor
     }
     app.use_seeds(changed.path());
     app.restart().await;
-    let after = app.all_events("ravi-patel").await;
+    let after = app.all_events("regional-dashboard").await;
     let new: Vec<_> = after[before.len()..].to_vec();
     assert_eq!(
         kinds(&new),

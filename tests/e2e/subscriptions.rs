@@ -47,7 +47,7 @@ async fn read_until(ws: &mut WsClient, last: &str, seen: &mut Vec<Value>) {
 async fn a_subscriber_sees_the_plans_events_live_in_order_and_without_gaps() {
     let app = spawn_app().await;
     let plan_id = app.start_plan("ravi-patel", &[STOCKPORT]).await;
-    let token = app.token("performance-dashboard").await;
+    let token = app.token("regional-dashboard").await;
     let mut ws = app.subscribe_plan_events(&token, &plan_id).await;
     let mut seen = vec![first_delivery(&app, &mut ws, &plan_id).await];
 
@@ -134,7 +134,7 @@ async fn a_subscriber_sees_only_the_plan_it_subscribed_to() {
     let app = spawn_app().await;
     let watched = app.start_plan("ravi-patel", &[STOCKPORT]).await;
     let other = app.start_plan("ravi-patel", &[STOCKPORT]).await;
-    let token = app.token("performance-dashboard").await;
+    let token = app.token("regional-dashboard").await;
     let mut ws = app.subscribe_plan_events(&token, &watched).await;
     let mut seen = vec![first_delivery(&app, &mut ws, &watched).await];
 

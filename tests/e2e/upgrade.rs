@@ -56,7 +56,7 @@ async fn a_data_folder_written_by_0_1_opens_upgraded_and_shows_what_0_1_showed()
 
     let mut app = spawn_process_app_at(&data, &[]).await;
     let response = app
-        .graphql_as("ravi-patel", &query, serde_json::json!({}))
+        .graphql_as("regional-dashboard", &query, serde_json::json!({}))
         .await;
     assert_eq!(ok(&response), &expected, "the plans read as 0.1 read them");
     assert!(
@@ -64,6 +64,9 @@ async fn a_data_folder_written_by_0_1_opens_upgraded_and_shows_what_0_1_showed()
         "{}",
         app.server_log()
     );
+    // 0.1's events, and the seeds of this release (people added since) on top of them.
+    let served = app.all_events("regional-dashboard").await.len();
+    assert!(served > 140, "0.1 recorded more than 140 events: {served}");
     assert!(app.stop().await.success());
 
     let verify = councilflow(&["verify"], &data);
@@ -72,7 +75,11 @@ async fn a_data_folder_written_by_0_1_opens_upgraded_and_shows_what_0_1_showed()
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
-    assert!(String::from_utf8_lossy(&verify.stdout).starts_with("ok: 149 events"));
+    let verified = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        verified.starts_with(&format!("ok: {served} events")),
+        "verify counts what the server served: {verified}"
+    );
     // The current layout: sled in its own folder, no blob file, nothing of 0.1's left.
     assert!(data.join("ledger").join("db").exists());
     for gone in ["db", "conf", "blobs"] {

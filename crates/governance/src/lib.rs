@@ -101,6 +101,7 @@ pub mod organisation;
 pub mod plan;
 pub mod projection;
 pub mod shared_section;
+pub mod visibility;
 
 pub use aggregate::Aggregate;
 pub use blockers::{Blocker, BlockerCode, WaitingOn};
@@ -129,3 +130,4 @@ pub use plan::{
 };
 pub use projection::{EventMeta, PlanView, Projections, ProjectionsSnapshot};
 pub use shared_section::{SharedSection, SharedSectionCommand, SharedSectionEvent};
+pub use visibility::{PlanAccess, ReadScope};

@@ -323,7 +323,7 @@ pub fn shared_schedule<'a>(
             .iter()
             .filter_map(|w| match &w.scope {
                 Scope::Council(c) => Some(c.clone()),
-                Scope::Group(_) => None,
+                Scope::Group(_) | Scope::AllCouncils => None,
             })
             .collect();
         let recipients: BTreeSet<PersonId> = need

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use axum::extract::{Path, Query};
-use councilflow_governance::{CouncilId, PlanId};
+use councilflow_governance::{CouncilId, PlanId, ReadScope};
 use councilflow_reminders::Mailer;
 
 use crate::cli::{Format, MailArgs, ServeArgs};
@@ -174,24 +174,29 @@ struct TokenQuery {
 
 /// Pages outside GraphQL (a plan's document, a calendar) take the token from the Authorization
 /// header or, for links and calendar subscriptions that cannot send headers, `?token=`.
-/// `None` when the viewer is signed in; otherwise the refusal to send.
-fn page_refusal(service: &Service, headers: &HeaderMap, query: &TokenQuery) -> Option<Response> {
+/// What the signed-in viewer reads; otherwise the refusal to send.
+fn page_viewer(
+    service: &Service,
+    headers: &HeaderMap,
+    query: &TokenQuery,
+) -> Result<ReadScope, (StatusCode, String)> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
         .or_else(|| query.token.as_ref().map(|t| format!("Bearer {t}")));
     match Viewer::from_header(service, header.as_deref()) {
-        Viewer::Person(_) => None,
-        Viewer::Anonymous => Some((
+        Viewer::Person(person) => Ok(ReadScope::of(
+            service.read().projections.organisation(),
+            &person,
+        )),
+        Viewer::Anonymous => Err((
             StatusCode::UNAUTHORIZED,
             "Sign in: add ?token=<token> to this address, or send Authorization: Bearer <token>. \
-             Get a token with `councilflow token --person <your id>`.\n",
-        )
-            .into_response()),
-        Viewer::Rejected(why) => {
-            Some((StatusCode::UNAUTHORIZED, format!("{why}\n")).into_response())
-        }
+             Get a token with `councilflow token --person <your id>`.\n"
+                .to_owned(),
+        )),
+        Viewer::Rejected(why) => Err((StatusCode::UNAUTHORIZED, format!("{why}\n"))),
     }
 }
 
@@ -203,9 +208,10 @@ async fn plan_page(
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = page_refusal(&service, &headers, &query) {
-        return refused;
-    }
+    let scope = match page_viewer(&service, &headers, &query) {
+        Ok(scope) => scope,
+        Err(refused) => return refused.into_response(),
+    };
     // `/plans/<id>.json` is the same projection as JSON: the plain-HTTP baseline the GraphQL
     // benchmark compares against, and a simple read for scripts.
     let (id, json) = match id.strip_suffix(".json") {
@@ -220,7 +226,12 @@ async fn plan_page(
             .into_response();
     };
     let read = service.read();
-    match read.projections.plan_view(&id) {
+    // A plan the viewer may not read does not exist for them.
+    let readable = read
+        .projections
+        .plan(&id)
+        .is_some_and(|p| scope.plan(p).is_some());
+    match read.projections.plan_view(&id).filter(|_| readable) {
         Some(view) if json => axum::Json(view).into_response(),
         Some(view) => Html(crate::document::render(
             &read.projections,
@@ -239,9 +250,10 @@ async fn council_calendar(
     Query(query): Query<TokenQuery>,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(refused) = page_refusal(&service, &headers, &query) {
-        return refused;
-    }
+    let scope = match page_viewer(&service, &headers, &query) {
+        Ok(scope) => scope,
+        Err(refused) => return refused.into_response(),
+    };
     let Some(Ok(council)) = file.strip_suffix(".ics").map(CouncilId::parse) else {
         return (
             StatusCode::NOT_FOUND,
@@ -249,6 +261,14 @@ async fn council_calendar(
         )
             .into_response();
     };
+    // The calendar holds the council's internal deadlines: its people read it.
+    if !scope.council(&council) {
+        return (
+            StatusCode::FORBIDDEN,
+            format!("the calendar of {council} is read by those who hold a role there\n"),
+        )
+            .into_response();
+    }
     let calendar = crate::calendar::council_calendar(&service.read().projections, &council);
     match calendar {
         Some(text) => (

@@ -188,8 +188,16 @@ impl TestApp {
 
     /// Every committed event of the server's feed, in commit order (all pages).
     pub async fn all_events(&self, person: &str) -> Vec<Value> {
+        self.feed(person, Value::Null).await
+    }
+
+    /// Every event of the feed after `cursor` that `person` reads, in commit order (all pages).
+    pub async fn events_feed(&self, person: &str, cursor: &str) -> Vec<Value> {
+        self.feed(person, json!(cursor)).await
+    }
+
+    async fn feed(&self, person: &str, mut after: Value) -> Vec<Value> {
         let mut out = Vec::new();
-        let mut after = Value::Null;
         loop {
             let response = self
                 .graphql_as(
@@ -203,7 +211,7 @@ impl TestApp {
             let events = &ok(&response)["events"];
             let edges = events["edges"].as_array().expect("event edges");
             out.extend(edges.iter().map(|e| e["node"].clone()));
-            if events["pageInfo"]["hasNextPage"] != json!(true) || edges.is_empty() {
+            if events["pageInfo"]["hasNextPage"] != json!(true) {
                 return out;
             }
             after = events["pageInfo"]["endCursor"].clone();
@@ -212,7 +220,7 @@ impl TestApp {
 
     /// The cursor of the last committed event.
     pub async fn head_cursor(&self) -> String {
-        self.all_events("ravi-patel")
+        self.all_events("regional-dashboard")
             .await
             .last()
             .expect("the seeds wrote events")["cursor"]
@@ -225,7 +233,7 @@ impl TestApp {
     pub async fn events_after(&self, cursor: &str) -> Vec<Value> {
         let response = self
             .graphql_as(
-                "ravi-patel",
+                "regional-dashboard",
                 &format!(
                     "query($after: String) {{ events(after: $after, first: 10) {{ edges {{ node {{ {EVENT_FIELDS} }} }} }} }}"
                 ),
@@ -267,6 +275,48 @@ impl TestApp {
             "every member council agreed revision {revision}: {last}"
         );
         revision
+    }
+
+    /// A Stockport plan through member oversight, a week's extension, submission and publication.
+    pub async fn published_stockport_plan(&self) -> String {
+        let plan = self.start_plan("ravi-patel", &["stockport"]).await;
+        self.draft_sections("ravi-patel", &plan).await;
+        self.act(
+            "joe-sutton",
+            "recordExtension",
+            json!({
+                "planId": plan,
+                "due": "2024-07-26T22:59:59Z",
+                "grantedBy": "the Department for Levelling Up, Housing and Communities",
+                "grantedOn": "2024-07-12",
+                "reference": "DLUHC email of 12 July 2024",
+            }),
+        )
+        .await;
+        for (person, role) in [
+            ("maria-costa", "portfolio-holder"),
+            ("kwame-mensah", "s151-officer"),
+        ] {
+            self.act(
+                person,
+                "signOff",
+                json!({ "planId": plan, "stageId": "member-oversight", "role": role }),
+            )
+            .await;
+        }
+        self.act(
+            "joe-sutton",
+            "submitPlan",
+            json!({ "planId": plan, "reference": "PP-0042" }),
+        )
+        .await;
+        self.act(
+            "joe-sutton",
+            "publishPlan",
+            json!({ "planId": plan, "url": "https://www.example.org/productivity-plan" }),
+        )
+        .await;
+        plan
     }
 
     /// Writes every section of the plan that is not shared, as `drafter`.

@@ -17,7 +17,9 @@ mod subscription;
 use async_graphql::{
     BatchRequest, BatchResponse, Error, ErrorExtensions, Request, Response, Schema, ServerError,
 };
-use councilflow_governance::{GovernanceError, PersonId};
+use std::sync::{Arc, OnceLock};
+
+use councilflow_governance::{GovernanceError, PersonId, ReadScope};
 
 use crate::service::{Service, ServiceError};
 
@@ -123,6 +125,32 @@ pub(crate) fn viewer(ctx: &async_graphql::Context<'_>) -> async_graphql::Result<
     }
 }
 
+/// What the viewer reads (see `councilflow_governance::visibility`), worked out once per
+/// request from their roles as they are when first asked.
+#[derive(Default)]
+struct ScopeCell(OnceLock<Arc<ReadScope>>);
+
+/// What the signed-in viewer may read, or `UNAUTHENTICATED`.
+pub(crate) fn read_scope(
+    ctx: &async_graphql::Context<'_>,
+) -> async_graphql::Result<Arc<ReadScope>> {
+    let person = viewer(ctx)?;
+    let work_out = || {
+        let state = service(ctx).read();
+        Arc::new(ReadScope::of(state.projections.organisation(), &person))
+    };
+    Ok(match ctx.data_opt::<ScopeCell>() {
+        Some(cell) => Arc::clone(cell.0.get_or_init(work_out)),
+        // A transport that did not set one up (the WebSocket's subscriptions).
+        None => work_out(),
+    })
+}
+
+/// `FORBIDDEN`, for a field of something the viewer reads only in part.
+pub(crate) fn forbidden(message: impl Into<String>) -> Error {
+    service_error(GovernanceError::Forbidden(message.into()).into())
+}
+
 pub(crate) fn service<'a>(ctx: &async_graphql::Context<'a>) -> &'a Service {
     // Safe: `build_schema` always registers the service.
     ctx.data_unchecked::<Service>()
@@ -203,12 +231,13 @@ async fn execute_one(schema: &Schemas, mut request: Request, viewer: Viewer) -> 
         Ok(None) => documents::Validation::Strict,
         Err(message) => return refusal(message),
     };
+    let request = request.data(viewer).data(ScopeCell::default());
     let mut response = match validation {
-        documents::Validation::Fast => schema.fast.execute(request.data(viewer)).await,
-        documents::Validation::Strict => schema.strict.execute(request.data(viewer)).await,
+        documents::Validation::Fast => schema.fast.execute(request).await,
+        documents::Validation::Strict => schema.strict.execute(request).await,
         documents::Validation::StrictOnce => {
             let query = request.query.clone();
-            let response = schema.strict.execute(request.data(viewer)).await;
+            let response = schema.strict.execute(request).await;
             // Validation errors carry no path; a resolver's error (NOT_FOUND, FORBIDDEN) does,
             // and means the document itself passed strict validation.
             if response.errors.iter().all(|e| !e.path.is_empty()) {

@@ -14,7 +14,7 @@ use super::objects::{
     EventObject, PlanObject, PlanPayload, SharedSectionObject, SharedSectionPayload,
 };
 use super::query::{parse_id, parse_opt_id};
-use super::{bad_input, limits, service, service_error, viewer};
+use super::{bad_input, limits, read_scope, service, service_error, viewer};
 use crate::service::{ServiceError, Written};
 
 pub struct MutationRoot;
@@ -76,8 +76,9 @@ async fn plan_mutation(
 }
 
 fn plan_payload(ctx: &Context<'_>, plan: &PlanId, written: Written) -> Result<PlanPayload> {
+    let scope = read_scope(ctx)?;
     let state = service(ctx).read();
-    let object = PlanObject::now(&state.projections, plan).ok_or_else(|| {
+    let object = PlanObject::now(&state.projections, plan, &scope).ok_or_else(|| {
         service_error(GovernanceError::NotFound(format!("there is no plan {plan}")).into())
     })?;
     Ok(PlanPayload {

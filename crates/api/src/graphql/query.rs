@@ -1,17 +1,24 @@
 //! Queries. Every root field needs a signed-in viewer (any valid token reads).
 
 use async_graphql::{Context, Object, Result, ID};
-use councilflow_governance::{CouncilId, GroupId, PersonId, PlanId, Role, Scope, SectionId};
+use councilflow_governance::{
+    CouncilId, GroupId, PersonId, PlanAccess, PlanId, Role, Scope, SectionId,
+};
 
 use super::objects::{
     self, council, group, page_size, parse_cursor, plan_connection, CouncilObject, EventConnection,
     GroupObject, PersonObject, PlanConnection, PlanObject, SharedSectionObject, WorkflowObject,
 };
 use super::scalars::Moment;
-use super::{bad_input, service, service_error, viewer};
-use crate::service::ServiceError;
+use super::{bad_input, forbidden, read_scope, service, service_error, viewer};
+use crate::service::{reads_event, ServiceError};
 
 pub struct QueryRoot;
+
+/// Most ledger positions one page of the event feed looks through for events the viewer reads:
+/// a viewer who reads little of a busy ledger gets short (even empty) pages that say where to
+/// carry on, never one request that scans the whole log.
+const FEED_SCAN: usize = 5_000;
 
 pub(crate) fn parse_id<T>(
     what: &str,
@@ -96,7 +103,8 @@ impl QueryRoot {
             .collect())
     }
 
-    /// People holding roles, optionally only those at one council or group, or holding one role.
+    /// People holding roles, optionally only those at one council or group, or holding one role:
+    /// of those the viewer reads (people holding roles where the viewer does).
     async fn people(
         &self,
         ctx: &Context<'_>,
@@ -104,7 +112,7 @@ impl QueryRoot {
         group: Option<ID>,
         role: Option<String>,
     ) -> Result<Vec<PersonObject>> {
-        viewer(ctx)?;
+        let scope = read_scope(ctx)?;
         let council = parse_opt_id("council", council, CouncilId::parse)?;
         let group = parse_opt_id("group", group, GroupId::parse)?;
         let role = role
@@ -116,6 +124,7 @@ impl QueryRoot {
             .organisation()
             .people
             .values()
+            .filter(|p| scope.person(p))
             .filter(|p| {
                 p.roles.iter().any(|a| {
                     role.is_none_or(|r| a.role == r)
@@ -139,20 +148,35 @@ impl QueryRoot {
         id: ID,
         as_of: Option<Moment>,
     ) -> Result<Option<PlanObject>> {
-        viewer(ctx)?;
+        let scope = read_scope(ctx)?;
         let id = parse_id("plan", &id, PlanId::parse)?;
         let service = service(ctx);
         let Some(Moment(as_of)) = as_of else {
             let state = service.read();
-            let projections = &state.projections;
-            return Ok(PlanObject::now(projections, &id));
+            return Ok(PlanObject::now(&state.projections, &id, &scope));
         };
+        // Earlier states hold drafts: only the plan's councils read them.
+        match service
+            .read()
+            .projections
+            .plan(&id)
+            .and_then(|p| scope.plan(p))
+        {
+            None => return Ok(None),
+            Some(PlanAccess::Published) => {
+                return Err(forbidden(format!(
+                    "the earlier states of {id} are read only by its councils; the published \
+                     plan is public"
+                )))
+            }
+            Some(PlanAccess::Full) => {}
+        }
         // Read before taking the projections' lock, which is never held across ledger reads.
         let Some(plan) = service.plan_as_of(&id, as_of).map_err(service_error)? else {
             return Ok(None);
         };
         let state = service.read();
-        PlanObject::of(&state.projections, &plan, Some(as_of))
+        PlanObject::of(&state.projections, &plan, Some(as_of), PlanAccess::Full)
             .map(Some)
             .ok_or_else(|| service_error(ServiceError::Internal))
     }
@@ -171,17 +195,21 @@ impl QueryRoot {
         plan_connection(ctx, council.as_ref(), first, after)
     }
 
-    /// A group's shared section, by group and section id.
+    /// A group's shared section, by group and section id; read by the group's people and the
+    /// member councils' (null for others, as for no such section).
     async fn shared_section(
         &self,
         ctx: &Context<'_>,
         group: ID,
         section: ID,
     ) -> Result<Option<SharedSectionObject>> {
-        viewer(ctx)?;
+        let scope = read_scope(ctx)?;
         let group = parse_id("group", &group, GroupId::parse)?;
         let section = parse_id("section", &section, SectionId::parse)?;
         let state = service(ctx).read();
+        if !scope.shared_sections(state.projections.organisation(), &group) {
+            return Ok(None);
+        }
         Ok(state
             .projections
             .shared_section(&group, &section)
@@ -189,14 +217,18 @@ impl QueryRoot {
             .map(SharedSectionObject))
     }
 
-    /// A person by id.
+    /// A person by id, if the viewer reads them (themselves, or someone holding a role where
+    /// the viewer does); null otherwise, as for no such person.
     async fn person(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PersonObject>> {
-        viewer(ctx)?;
+        let scope = read_scope(ctx)?;
         let id = parse_id("person", &id, PersonId::parse)?;
-        Ok(objects::person(ctx, &id))
+        Ok(objects::person(ctx, &id).filter(|p| p.readable(ctx, &scope)))
     }
 
-    /// Every committed event in commit order, for integrators; `after` is an event cursor.
+    /// Committed events in commit order, for integrators; `after` is an event cursor. Only
+    /// the events the viewer reads are shown: positions they may not read are skipped, so a
+    /// page may hold fewer than `first` events (even none) while `hasNextPage` is true; carry
+    /// on from `endCursor`, which is a ledger position like every cursor.
     #[graphql(complexity = "super::page_complexity(first, 100, child_complexity)")]
     async fn events(
         &self,
@@ -204,17 +236,56 @@ impl QueryRoot {
         after: Option<String>,
         #[graphql(default = 100)] first: Option<i32>,
     ) -> Result<EventConnection> {
-        viewer(ctx)?;
+        let scope = read_scope(ctx)?;
         let first = page_size(first, 100)?;
         let after = parse_cursor(after.as_deref())?;
-        let ledger = service(ctx).ledger();
-        // One more than asked tells whether another page follows.
-        let page = ledger
-            .read_all(after + 1, first + 1)
-            .map_err(|e| service_error(e.into()))?;
-        let mut events = page.events;
-        let has_next = events.len() > first;
-        events.truncate(first);
-        Ok(EventConnection::new(events, has_next))
+        let service = service(ctx);
+        let ledger = service.ledger();
+        let read = |from: u64, n: usize| {
+            ledger
+                .read_all(from, n)
+                .map_err(|e| service_error(e.into()))
+        };
+        if scope.reads_everything() {
+            // One more than asked tells whether another page follows.
+            let mut events = read(after + 1, first + 1)?.events;
+            let has_next = events.len() > first;
+            events.truncate(first);
+            return Ok(EventConnection::new(events, has_next));
+        }
+        let mut kept = Vec::new();
+        let (mut from, mut scanned, mut last_scanned) = (after + 1, 0, None);
+        let has_next = loop {
+            let page = read(
+                from,
+                (first + 1)
+                    .max(100)
+                    .min(FEED_SCAN.saturating_sub(scanned).max(1)),
+            )?;
+            {
+                let state = service.read();
+                for event in &page.events {
+                    scanned += 1;
+                    last_scanned = Some(event.position);
+                    if reads_event(&state.projections, &scope, event) {
+                        kept.push(event.clone());
+                        if kept.len() > first {
+                            break;
+                        }
+                    }
+                }
+            }
+            if kept.len() > first {
+                kept.truncate(first);
+                last_scanned = kept.last().map(|e| e.position);
+                break true;
+            }
+            match page.next {
+                None => break false,
+                Some(_) if scanned >= FEED_SCAN => break true,
+                Some(next) => from = next,
+            }
+        };
+        Ok(EventConnection::page(kept, has_next, last_scanned))
     }
 }

@@ -5,14 +5,25 @@
 //! the feed read from the log rather than drop events.
 
 use async_graphql::{Context, Result, Subscription, ID};
-use councilflow_governance::{streams, GovernanceError, PlanId};
+use councilflow_governance::{streams, GovernanceError, PersonId, PlanId, ReadScope};
 use futures_util::Stream;
 
 use super::objects::{parse_cursor, EventObject};
 use super::query::parse_id;
 use super::{service, service_error, viewer};
+use crate::service::{reads_event, Service};
 
 pub struct SubscriptionRoot;
+
+/// Whether `person` reads all of `plan` now.
+fn reads_fully(service: &Service, person: &PersonId, plan: &PlanId) -> bool {
+    let state = service.read();
+    let scope = ReadScope::of(state.projections.organisation(), person);
+    state
+        .projections
+        .plan(plan)
+        .is_some_and(|p| scope.plan_fully(p))
+}
 
 /// The ledger's events from `subscription`, keeping those `keep` accepts, until the ledger closes.
 fn feed(
@@ -38,17 +49,19 @@ fn feed(
 
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
-    /// Events of one plan as they commit; with `after` (an event cursor), first every later one.
+    /// Events of one plan as they commit, for its councils' people (NOT_FOUND for others); with
+    /// `after` (an event cursor), first every later one.
     async fn plan_events(
         &self,
         ctx: &Context<'_>,
         plan_id: ID,
         after: Option<String>,
     ) -> Result<impl Stream<Item = EventObject>> {
-        viewer(ctx)?;
+        let person = viewer(ctx)?;
         let plan = parse_id("plan", &plan_id, PlanId::parse)?;
-        let service = service(ctx);
-        if service.read().projections.plan(&plan).is_none() {
+        let service = service(ctx).clone();
+        // Its councils' people follow a plan's events; for anyone else there is no such plan.
+        if !reads_fully(&service, &person, &plan) {
             return Err(service_error(
                 GovernanceError::NotFound(format!("there is no plan {plan}")).into(),
             ));
@@ -58,23 +71,32 @@ impl SubscriptionRoot {
             None => service.ledger().head().position + 1,
         };
         let stream = streams::plan(&plan);
-        Ok(feed(service.ledger().subscribe(from), move |e| {
-            e.stream == stream
+        let subscription = service.ledger().subscribe(from);
+        // Judged again for each event: a role taken away stops the feed's events from then on.
+        Ok(feed(subscription, move |e| {
+            e.stream == stream && reads_fully(&service, &person, &plan)
         }))
     }
 
-    /// Every committed event as it commits; with `after` (an event cursor), first every later one.
+    /// Every committed event the viewer reads, as it commits (positions they may not read are
+    /// skipped); with `after` (an event cursor), first every later one.
     async fn events(
         &self,
         ctx: &Context<'_>,
         after: Option<String>,
     ) -> Result<impl Stream<Item = EventObject>> {
-        viewer(ctx)?;
-        let service = service(ctx);
+        let person = viewer(ctx)?;
+        let service = service(ctx).clone();
         let from = match after {
             Some(cursor) => parse_cursor(Some(&cursor))? + 1,
             None => service.ledger().head().position + 1,
         };
-        Ok(feed(service.ledger().subscribe(from), |_| true))
+        let subscription = service.ledger().subscribe(from);
+        // What the viewer reads is judged for each event, against their roles as they are then.
+        Ok(feed(subscription, move |e| {
+            let state = service.read();
+            let scope = ReadScope::of(state.projections.organisation(), &person);
+            reads_event(&state.projections, &scope, e)
+        }))
     }
 }

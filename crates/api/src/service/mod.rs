@@ -11,10 +11,12 @@
 mod error;
 mod execute;
 mod read_model;
+mod visibility;
 
 pub use error::{ServiceError, StartError};
 pub use execute::Operation;
 pub use read_model::{ReadModel, Written};
+pub use visibility::reads_event;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -421,7 +423,8 @@ impl Service {
 /// The snapshot of role assignments the server keeps beside the ledger.
 pub const PEOPLE_FILE: &str = "people.tsv";
 
-/// `person-id<TAB>role<TAB>council-or-group` per role assignment, sorted.
+/// `person-id<TAB>role<TAB>council-or-group` per role assignment (`*` for every council),
+/// sorted.
 pub fn people_lines(organisation: &councilflow_governance::Organisation) -> String {
     let mut out = String::new();
     for person in organisation.people.values() {
@@ -429,6 +432,7 @@ pub fn people_lines(organisation: &councilflow_governance::Organisation) -> Stri
             let scope = match &assignment.scope {
                 Scope::Council(c) => c.to_string(),
                 Scope::Group(g) => g.to_string(),
+                Scope::AllCouncils => "*".to_owned(),
             };
             out.push_str(&format!(
                 "{}\t{}\t{}\n",

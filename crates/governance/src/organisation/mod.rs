@@ -64,6 +64,9 @@ pub enum Scope {
     Council(CouncilId),
     /// At a group.
     Group(GroupId),
+    /// Across every council: only a `reader` (a regional body), and only when assigned
+    /// explicitly; it reads every council's plans, drafts included.
+    AllCouncils,
 }
 
 /// One role held by one person somewhere.

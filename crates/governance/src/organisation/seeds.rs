@@ -167,6 +167,9 @@ struct RawRole {
     role: Spanned<String>,
     council: Option<Spanned<String>>,
     group: Option<Spanned<String>>,
+    /// A reader across every council (a regional body): said explicitly, never a default.
+    #[serde(default)]
+    all_councils: bool,
     #[serde(default)]
     deputy: bool,
 }
@@ -305,15 +308,19 @@ impl SeedFile {
                 let span = rr.span();
                 let rr = rr.get_ref();
                 let role = c.id(&rr.role, Role::parse)?;
-                let scope = match (&rr.council, &rr.group) {
-                    (Some(council), None) => Scope::Council(c.id(council, CouncilId::parse)?),
-                    (None, Some(group)) => Scope::Group(c.id(group, GroupId::parse)?),
+                let scope = match (&rr.council, &rr.group, rr.all_councils) {
+                    (Some(council), None, false) => {
+                        Scope::Council(c.id(council, CouncilId::parse)?)
+                    }
+                    (None, Some(group), false) => Scope::Group(c.id(group, GroupId::parse)?),
+                    (None, None, true) => Scope::AllCouncils,
                     _ => {
                         return Err(DefinitionError::at(
                             file_name,
                             text,
                             span.start,
-                            "a role needs exactly one of council = \"...\" or group = \"...\"",
+                            "a role needs exactly one of council = \"...\", group = \"...\" \
+                             or (for a reader) all_councils = true",
                         ))
                     }
                 };
@@ -324,6 +331,14 @@ impl SeedFile {
                             text,
                             rr.role.span().start,
                             "group-member is held at a group, not a council",
+                        ))
+                    }
+                    (Scope::AllCouncils, r) if r != Role::Reader => {
+                        return Err(DefinitionError::at(
+                            file_name,
+                            text,
+                            rr.role.span().start,
+                            format!("only a reader is held across all councils, not {r}"),
                         ))
                     }
                     (Scope::Group(_), r) if !matches!(r, Role::GroupMember | Role::Reader) => {
@@ -430,11 +445,13 @@ pub fn load_seeds<'a>(
                 let known = match &assignment.scope {
                     Scope::Council(c) => org.councils.contains_key(c),
                     Scope::Group(g) => org.groups.contains_key(g),
+                    Scope::AllCouncils => true,
                 };
                 if !known {
                     let what = match &assignment.scope {
                         Scope::Council(c) => format!("council '{c}'"),
                         Scope::Group(g) => format!("group '{g}'"),
+                        Scope::AllCouncils => "every council".to_owned(),
                     };
                     return Err(place.error(format!(
                         "{} holds {} at {what}, which no seed file defines",

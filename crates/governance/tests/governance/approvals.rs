@@ -6,10 +6,10 @@ use councilflow_governance::{PlanEvent, Role};
 
 use crate::common::*;
 
-const DD: &str = "dd-plan";
+pub const DD: &str = "dd-plan";
 
 /// A Derbyshire Dales plan, drafted, with the shared barriers agreed and adopted.
-fn drafted() -> World {
+pub fn drafted() -> World {
     let mut w = World::new();
     agree_barriers(&mut w, "2024-06-01T10:00:00+01:00");
     w.act(
@@ -125,7 +125,7 @@ fn through_report_authorisation(w: &mut World) {
     }
 }
 
-fn through_committee(w: &mut World) {
+pub fn through_committee(w: &mut World) {
     through_report_authorisation(w);
     w.act(
         DD,

@@ -12,3 +12,4 @@ mod projections;
 mod rules;
 mod seeds;
 mod timelines;
+mod visibility;

@@ -219,7 +219,8 @@ fn only_a_holder_of_the_required_role_signs_for_a_council() {
         )
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
-    // Another council's Monitoring Officer cannot sign for Derbyshire Dales
+    // Another council's Monitoring Officer cannot sign for Derbyshire Dales: its draft does not
+    // exist for her
     let err = w
         .act(
             DD,
@@ -228,7 +229,7 @@ fn only_a_holder_of_the_required_role_signs_for_a_council() {
             "2024-07-09T09:00:00+01:00",
         )
         .unwrap_err();
-    assert_eq!(err.code(), "FORBIDDEN");
+    assert_eq!(err.code(), "NOT_FOUND");
     // A role the stage does not list is bad input
     let err = w
         .act(
@@ -371,7 +372,8 @@ fn committee_decisions_are_recorded_by_the_councils_committee_clerk() {
         )
         .unwrap_err();
     assert_eq!(err.code(), "FORBIDDEN");
-    // Stockport's clerk cannot record Derbyshire Dales' committee
+    // Stockport's clerk cannot record Derbyshire Dales' committee: the draft does not exist for
+    // her
     let err = w
         .act(
             DD,
@@ -380,7 +382,7 @@ fn committee_decisions_are_recorded_by_the_councils_committee_clerk() {
             "2024-07-18T20:00:00+01:00",
         )
         .unwrap_err();
-    assert_eq!(err.code(), "FORBIDDEN");
+    assert_eq!(err.code(), "NOT_FOUND");
     w.act(
         DD,
         "gareth-lowe",

@@ -220,3 +220,23 @@ fn a_deputy_for_a_non_statutory_role_is_refused() {
         err.message
     );
 }
+
+#[test]
+fn only_a_reader_is_held_across_all_councils() {
+    let people = "[[people]]\nid = \"p\"\nname = \"P\"\nemail = \"p@example.org\"\nroles = [{ role = \"drafter\", all_councils = true }]\n";
+    let err = refused(&[("c.toml", COUNCILS), ("p.toml", people)]);
+    assert_eq!(err.line, Some(5));
+    assert!(
+        err.message
+            .contains("only a reader is held across all councils"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn a_role_at_a_council_and_across_all_councils_at_once_is_refused() {
+    let people = "[[people]]\nid = \"p\"\nname = \"P\"\nemail = \"p@example.org\"\nroles = [{ role = \"reader\", council = \"a\", all_councils = true }]\n";
+    let err = refused(&[("c.toml", COUNCILS), ("p.toml", people)]);
+    assert!(err.message.contains("exactly one of"), "{}", err.message);
+}

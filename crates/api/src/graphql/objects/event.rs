@@ -75,7 +75,18 @@ pub struct EventConnection {
 
 impl EventConnection {
     pub(crate) fn new(events: Vec<ledger::StoredEvent>, has_next_page: bool) -> EventConnection {
-        let end_cursor = events.last().map(|e| e.position.to_string());
+        let end = events.last().map(|e| e.position);
+        EventConnection::page(events, has_next_page, end)
+    }
+
+    /// A page that ends at position `end`: its last event's, or a later one that was looked
+    /// at and skipped.
+    pub(crate) fn page(
+        events: Vec<ledger::StoredEvent>,
+        has_next_page: bool,
+        end: Option<u64>,
+    ) -> EventConnection {
+        let end_cursor = end.map(|p| p.to_string());
         EventConnection {
             edges: events
                 .into_iter()

@@ -2,10 +2,10 @@
 
 use std::sync::OnceLock;
 
-use async_graphql::{Context, Object, Result, ID};
-use councilflow_governance::{self as gov, CouncilId, GroupId, PersonId, Scope};
+use async_graphql::{Context, Object, Result, SimpleObject, ID};
+use councilflow_governance::{self as gov, CouncilId, GroupId, PersonId, ReadScope, Scope};
 
-use super::super::{service, service_error};
+use super::super::{forbidden, read_scope, service, service_error};
 use super::*;
 use crate::service::ServiceError;
 
@@ -94,6 +94,13 @@ impl<R: OrgRecord> OnDemand<R> {
 /// A person in a response (see [`OnDemand`]).
 pub type PersonObject = OnDemand<gov::Person>;
 
+impl OnDemand<gov::Person> {
+    /// Whether `scope` reads this person's record.
+    pub(crate) fn readable(&self, ctx: &Context<'_>, scope: &ReadScope) -> bool {
+        scope.person(self.record(ctx))
+    }
+}
+
 #[Object(name = "Person", serial)]
 impl OnDemand<gov::Person> {
     async fn id(&self) -> ID {
@@ -102,8 +109,17 @@ impl OnDemand<gov::Person> {
     async fn name(&self, ctx: &Context<'_>) -> &str {
         &self.record(ctx).name
     }
-    async fn email(&self, ctx: &Context<'_>) -> String {
-        self.record(ctx).email.to_string()
+    /// Read by the person and by those holding a role where they do; FORBIDDEN for others
+    /// (who see a name in a published plan's record, not an address).
+    async fn email(&self, ctx: &Context<'_>) -> Result<String> {
+        let scope = read_scope(ctx)?;
+        if !self.readable(ctx, &scope) {
+            return Err(forbidden(format!(
+                "the email address of {} is read by those who work with them",
+                self.record(ctx).name
+            )));
+        }
+        Ok(self.record(ctx).email.to_string())
     }
     async fn roles(&self, ctx: &Context<'_>) -> Vec<RoleAssignmentObject> {
         self.record(ctx)
@@ -124,14 +140,18 @@ impl RoleAssignmentObject {
     async fn council(&self, ctx: &Context<'_>) -> Option<CouncilObject> {
         match &self.0.scope {
             Scope::Council(id) => council(ctx, id),
-            Scope::Group(_) => None,
+            Scope::Group(_) | Scope::AllCouncils => None,
         }
     }
     async fn group(&self, ctx: &Context<'_>) -> Option<GroupObject> {
         match &self.0.scope {
             Scope::Group(id) => group(ctx, id),
-            Scope::Council(_) => None,
+            Scope::Council(_) | Scope::AllCouncils => None,
         }
+    }
+    /// True for a reader across every council (a regional body), an explicit assignment.
+    async fn all_councils(&self) -> bool {
+        self.0.scope == Scope::AllCouncils
     }
     /// True when this person acts as a deputy for the role (recorded on every act).
     async fn deputy(&self) -> bool {
@@ -221,15 +241,21 @@ impl GroupObject {
     async fn members(&self) -> Vec<CouncilObject> {
         self.0.members.iter().map(CouncilObject::named).collect()
     }
-    async fn shared_sections(&self, ctx: &Context<'_>) -> Vec<SharedSectionObject> {
+    /// The sections the group writes; read by the group's people and the member councils'
+    /// (empty for others).
+    async fn shared_sections(&self, ctx: &Context<'_>) -> Result<Vec<SharedSectionObject>> {
+        let scope = read_scope(ctx)?;
         let state = service(ctx).read();
-        state
+        if !scope.shared_sections(state.projections.organisation(), &self.0.id) {
+            return Ok(Vec::new());
+        }
+        Ok(state
             .projections
             .shared_sections_of_group(&self.0.id)
             .into_iter()
             .cloned()
             .map(SharedSectionObject)
-            .collect()
+            .collect())
     }
 }
 
@@ -269,4 +295,48 @@ impl SharedSectionObject {
             .map(CouncilObject::named)
             .collect()
     }
+    /// The member councils' plans that take this section, each with its status and the
+    /// revision it adopted: how far each has got, for the group, whose people do not read the
+    /// members' drafts.
+    async fn adoptions(&self, ctx: &Context<'_>) -> Vec<AdoptionObject> {
+        let state = service(ctx).read();
+        let projections = &state.projections;
+        let org = projections.organisation();
+        let (group, section) = (&self.0.group, &self.0.section);
+        projections
+            .plans()
+            .filter(|p| {
+                org.supplier_of(&p.workflow, section, &p.councils)
+                    .is_some_and(|g| &g.id == group)
+            })
+            .filter_map(|p| {
+                let workflow = projections.workflows().get(&p.workflow)?;
+                Some(AdoptionObject {
+                    plan: ID(p.id.to_string()),
+                    title: p.title.clone(),
+                    councils: p.councils.iter().map(CouncilObject::named).collect(),
+                    status: p.status(workflow).into(),
+                    adopted_revision: p
+                        .sections
+                        .iter()
+                        .find(|s| &s.id == section)
+                        .and_then(|s| s.adopted_revision)
+                        .map(int),
+                })
+            })
+            .collect()
+    }
+}
+
+/// A member's plan that takes a group's shared section: what the group reads of it.
+#[derive(SimpleObject)]
+#[graphql(name = "Adoption", serial)]
+pub struct AdoptionObject {
+    /// The plan's id (the plan itself is read by its councils, or once published).
+    plan: ID,
+    title: String,
+    councils: Vec<CouncilObject>,
+    status: PlanStatusEnum,
+    /// The revision of the shared text the plan adopted; null until it adopts one.
+    adopted_revision: Option<i32>,
 }

@@ -1,17 +1,19 @@
-//! Plans: the plan object, its stages, requirements, sign-offs, decisions, blockers,
-//! reminders and sections, and the plan connection.
+//! Plans: the plan object, its reminders and sections, and the plan connection. A plan object
+//! knows how much of the plan its viewer reads ([`PlanAccess`]): a published plan read from
+//! outside its councils shows as published, and its history, earlier states and reminders are
+//! refused with `FORBIDDEN`.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Object, Result, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use councilflow_governance::{
-    self as gov, CouncilId, PersonId, Plan, PlanId, PlanView, Projections,
+    self as gov, CouncilId, PersonId, Plan, PlanAccess, PlanId, PlanView, Projections, ReadScope,
 };
 use councilflow_ledger as ledger;
 
 use super::super::scalars::Date;
-use super::super::{bad_input, service, service_error};
+use super::super::{bad_input, forbidden, read_scope, service, service_error};
 use super::*;
 use crate::graphql::scalars::Moment;
 
@@ -23,16 +25,18 @@ pub struct PlanObject {
     pub(crate) view: Arc<PlanView>,
     workflow: Arc<gov::Workflow>,
     as_of: Option<DateTime<Utc>>,
+    access: PlanAccess,
 }
 
 impl PlanObject {
-    /// The object for `plan` (as it is now, or as it stood at `as_of`); `None` only if its
-    /// workflow is not loaded, which the service never allows (a plan starts only under a
-    /// loaded workflow).
+    /// The object for `plan` (as it is now, or as it stood at `as_of`) as read with `access`;
+    /// `None` only if its workflow is not loaded, which the service never allows (a plan
+    /// starts only under a loaded workflow).
     pub(crate) fn of(
         projections: &Projections,
         plan: &Plan,
         as_of: Option<DateTime<Utc>>,
+        access: PlanAccess,
     ) -> Option<PlanObject> {
         let workflow = projections.workflows().shared(&plan.workflow)?;
         let view = PlanView::of(plan, &workflow, &projections.context());
@@ -40,12 +44,30 @@ impl PlanObject {
             view: Arc::new(view),
             workflow,
             as_of,
+            access,
         })
     }
 
-    /// The plan `id` as it is now, if there is one.
-    pub(crate) fn now(projections: &Projections, id: &PlanId) -> Option<PlanObject> {
-        PlanObject::of(projections, projections.plan(id)?, None)
+    /// The plan `id` as it is now, if there is one that `scope` reads.
+    pub(crate) fn now(
+        projections: &Projections,
+        id: &PlanId,
+        scope: &ReadScope,
+    ) -> Option<PlanObject> {
+        let plan = projections.plan(id)?;
+        PlanObject::of(projections, plan, None, scope.plan(plan)?)
+    }
+
+    /// Refuses a part of the plan that only its councils read.
+    fn councils_only(&self, what: &str) -> Result<()> {
+        match self.access {
+            PlanAccess::Full => Ok(()),
+            PlanAccess::Published => Err(forbidden(format!(
+                "{what} of '{}' is read only by its councils; the published plan and its record \
+                 of approvals are public",
+                self.view.plan.title
+            ))),
+        }
     }
 
     fn stage(&self, index: usize) -> Stage {
@@ -154,8 +176,9 @@ impl PlanObject {
         self.view.plan.publication.as_ref().map(|p| p.url.as_str())
     }
     /// Reminders sent, failed and scheduled for this plan (those superseded by a later reminder
-    /// for the same deadline, never sent, show as CANCELLED).
-    async fn reminders(&self, ctx: &Context<'_>) -> Vec<Reminder> {
+    /// for the same deadline, never sent, show as CANCELLED). Read only by the plan's councils.
+    async fn reminders(&self, ctx: &Context<'_>) -> Result<Vec<Reminder>> {
+        self.councils_only("The reminders")?;
         use councilflow_reminders::schedule::{unrecorded_status, UnrecordedStatus};
         use councilflow_reminders::Status;
         let now = Utc::now();
@@ -208,9 +231,10 @@ impl PlanObject {
             });
         }
         out.sort_by(|a, b| (a.due, &a.key).cmp(&(b.due, &b.key)));
-        out
+        Ok(out)
     }
-    /// The plan's events and its reminders' events, in commit order.
+    /// The plan's events and its reminders' events, in commit order. Read only by the plan's
+    /// councils: the drafts before publication are theirs.
     #[graphql(complexity = "crate::graphql::page_complexity(first, 100, child_complexity)")]
     async fn history(
         &self,
@@ -218,6 +242,7 @@ impl PlanObject {
         after: Option<String>,
         #[graphql(default = 100)] first: Option<i32>,
     ) -> Result<EventConnection> {
+        self.councils_only("The history")?;
         let first = page_size(first, 100)?;
         let after = parse_cursor(after.as_deref())?;
         // The plan's own stream and its reminders' stream, merged in commit order.
@@ -376,7 +401,8 @@ pub struct PlanConnection {
     page_info: PageInfo,
 }
 
-/// Plans (of one council, or all) in start order; the cursor is the plan id.
+/// Plans (of one council, or all) that the viewer reads, in start order; the cursor is the plan
+/// id.
 pub(crate) fn plan_connection(
     ctx: &Context<'_>,
     council: Option<&CouncilId>,
@@ -384,20 +410,24 @@ pub(crate) fn plan_connection(
     after: Option<String>,
 ) -> Result<PlanConnection> {
     let first = page_size(first, 50)?;
+    let scope = read_scope(ctx)?;
     let state = service(ctx).read();
     let projections = &state.projections;
-    let mut plans: Vec<&Plan> = match council {
+    let mut plans: Vec<(&Plan, PlanAccess)> = match council {
         Some(c) => projections.plans_of_council(c),
         None => {
             let mut all: Vec<&Plan> = projections.plans().collect();
             all.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
             all
         }
-    };
+    }
+    .into_iter()
+    .filter_map(|p| Some((p, scope.plan(p)?)))
+    .collect();
     if let Some(after) = &after {
         let at = plans
             .iter()
-            .position(|p| p.id.as_str() == after)
+            .position(|(p, _)| p.id.as_str() == after)
             .ok_or_else(|| bad_input(format!("{after:?} is not a plan cursor")))?;
         plans.drain(..=at);
     }
@@ -405,7 +435,7 @@ pub(crate) fn plan_connection(
     let edges: Vec<PlanEdge> = plans
         .into_iter()
         .take(first)
-        .filter_map(|p| PlanObject::of(projections, p, None))
+        .filter_map(|(p, access)| PlanObject::of(projections, p, None, access))
         .map(|node| PlanEdge {
             cursor: node.view.plan.id.to_string(),
             node,

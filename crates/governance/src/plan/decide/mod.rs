@@ -23,6 +23,7 @@ use crate::organisation::{Organisation, Scope};
 use crate::plan::wording::*;
 use crate::plan::*;
 use crate::projection::Projections;
+use crate::visibility::ReadScope;
 
 /// Plans are decided here; `state.rs` applies their events.
 impl Aggregate for Plan {
@@ -78,7 +79,10 @@ impl Aggregate for Plan {
                 now,
             );
         }
-        let plan = plan.ok_or_else(|| GovernanceError::NotFound("no such plan".into()))?;
+        // A plan the actor may not read does not exist for them: the same refusal as no plan.
+        let plan = plan
+            .filter(|p| ReadScope::of(org, actor).plan(p).is_some())
+            .ok_or_else(|| GovernanceError::NotFound("no such plan".into()))?;
         let workflow = ctx.workflows.get(&plan.workflow).ok_or_else(|| {
             GovernanceError::NotFound(format!(
                 "the workflow '{}' of this plan is not loaded",
