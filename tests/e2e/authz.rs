@@ -1,7 +1,8 @@
 //! The authorization matrix: every mutation of the schema, tried with no token, a reader's token,
 //! a token of the wrong council and a token of the right council but the wrong role, is refused
-//! (`UNAUTHENTICATED` or `FORBIDDEN`; `NOT_FOUND` for another council's draft, which does not
-//! exist for them) and the ledger's head does not move. The inputs are valid otherwise, so each
+//! (`UNAUTHENTICATED` or `FORBIDDEN`; `NOT_FOUND` for another council's draft or another
+//! person's calendar feed, which do not exist for them), and neither the ledger's head nor the
+//! calendar feeds kept beside it move. The inputs are valid otherwise, so each
 //! refusal is about who asks, not what they ask. What each caller may read is in `authz_reads.rs`.
 
 use serde_json::{json, Value};
@@ -73,6 +74,13 @@ async fn fixture() -> Fixture {
         json!({ "groupId": DERBYSHIRE_GROUP, "sectionId": BARRIERS, "text": "Barriers, first draft." }),
     )
     .await;
+
+    let feed = app.calendar_feed("ravi-patel", "stockport").await;
+    let feed_id = ok(&app
+        .graphql_as("ravi-patel", "{ calendarFeeds { id } }", json!({}))
+        .await)["calendarFeeds"][0]["id"]
+        .clone();
+    assert!(!feed.is_empty() && !feed_id.is_null());
 
     let mut cases = vec![
         Case {
@@ -180,6 +188,20 @@ async fn fixture() -> Fixture {
             wrong_council: "ravi-patel",
             wrong_role: "claire-fenwick",
         },
+        Case {
+            mutation: "createCalendarFeed",
+            input: json!({ "council": "stockport" }),
+            wrong_council: "nadia-bell",
+            // Any role at the council reads its calendar; the group's officer holds none there.
+            wrong_role: "rachel-ingham",
+        },
+        Case {
+            mutation: "revokeCalendarFeed",
+            input: json!({ "id": feed_id }),
+            wrong_council: "nadia-bell",
+            // Ravi Patel's feed: his chief executive cannot revoke it either.
+            wrong_role: "fiona-grant",
+        },
     ];
     // An act on the revision a person read carries it: the plan's revision now, read by its
     // drafter, so the input is valid and a refusal is about who asks.
@@ -216,6 +238,13 @@ fn schema_mutations() -> Vec<String> {
         .filter(|l| !l.starts_with('"') && l.contains("(input:"))
         .map(|l| l.split('(').next().unwrap().trim().to_owned())
         .collect()
+}
+
+async fn feed_count(app: &TestApp, person: &str) -> usize {
+    let response = app
+        .graphql_as(person, "{ calendarFeeds { id } }", json!({}))
+        .await;
+    ok(&response)["calendarFeeds"].as_array().unwrap().len()
 }
 
 async fn every_mutation_is_refused(caller: Caller) {
@@ -259,6 +288,8 @@ async fn every_mutation_is_refused(caller: Caller) {
             Caller::NoToken => "UNAUTHENTICATED",
             // Another council's draft does not exist for them: the refusal says so, no more.
             Caller::WrongCouncil if case.input.get("planId").is_some() => "NOT_FOUND",
+            // Someone else's calendar feed does not exist for them either.
+            _ if case.mutation == "revokeCalendarFeed" => "NOT_FOUND",
             _ => "FORBIDDEN",
         };
         let refused = response.get("errors").is_some_and(|e| !e.is_null());
@@ -272,6 +303,18 @@ async fn every_mutation_is_refused(caller: Caller) {
                 "{} as {who} ({caller:?}): expected {expected}, got {code}: {response}",
                 case.mutation
             ));
+        }
+        // Calendar feeds are kept beside the ledger: the caller got none, Ravi Patel's stays.
+        if case.mutation.ends_with("CalendarFeed") {
+            assert_eq!(
+                feed_count(&app, "ravi-patel").await,
+                1,
+                "{} as {who}",
+                case.mutation
+            );
+            if who != "(no token)" {
+                assert_eq!(feed_count(&app, who).await, 0, "{} as {who}", case.mutation);
+            }
         }
         let written = app.events_after(&head).await;
         assert!(
@@ -294,7 +337,7 @@ async fn every_mutation_without_a_token_is_unauthenticated_and_writes_nothing() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_mutation_by_a_reader_is_forbidden_and_writes_nothing() {
+async fn every_mutation_by_a_reader_is_refused_and_writes_nothing() {
     every_mutation_is_refused(Caller::Reader).await;
 }
 
@@ -304,6 +347,6 @@ async fn every_mutation_by_an_officer_of_another_council_is_refused_and_writes_n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_mutation_by_the_wrong_role_of_the_right_council_is_forbidden_and_writes_nothing() {
+async fn every_mutation_by_the_wrong_role_of_the_right_council_is_refused_and_writes_nothing() {
     every_mutation_is_refused(Caller::WrongRole).await;
 }

@@ -125,7 +125,7 @@ async fn a_body_over_the_limit_is_refused_as_bad_input_naming_the_limit() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_plan_reads_as_json_and_as_a_page_with_a_token_and_not_without() {
+async fn a_plan_reads_with_the_token_in_a_header_and_never_from_its_address() {
     let app = spawn_app().await;
     let plan = app.start_plan("ravi-patel", &["stockport"]).await;
     let token = app.token("ravi-patel").await;
@@ -140,11 +140,24 @@ async fn a_plan_reads_as_json_and_as_a_page_with_a_token_and_not_without() {
         .unwrap();
     assert_eq!(json["plan"]["id"], plan.as_str());
     assert_eq!(json["current_stage"], "member-oversight");
-    let page = reqwest::get(format!("{}/plans/{plan}?token={token}", app.address))
+    let page = reqwest::Client::new()
+        .get(format!("{}/plans/{plan}", app.address))
+        .header("Authorization", format!("Bearer {token}"))
+        .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     assert!(page.text().await.unwrap().contains("Record of approvals"));
+    // The token in the address is refused, whoever's it is, and the page is not shown.
+    let in_address = reqwest::get(format!("{}/plans/{plan}?token={token}", app.address))
+        .await
+        .unwrap();
+    assert_eq!(in_address.status(), 400);
+    let text = in_address.text().await.unwrap();
+    assert!(text.contains("never put in an address"), "{text}");
+    assert!(!text.contains("Record of approvals"));
     let anonymous = reqwest::get(format!("{}/plans/{plan}.json", app.address))
         .await
         .unwrap();

@@ -350,9 +350,9 @@ async fn a_stage_completed_before_its_reminder_sends_nothing_for_it() {
 async fn the_council_calendar_is_valid_icalendar_with_stable_uids() {
     let app = spawn_app().await;
     let plan = stockport_plan_due_in(&app, 10).await;
-    let token = app.token("ravi-patel").await;
-    let fetch = |token: String| {
-        let url = format!("{}/calendar/stockport.ics?token={token}", app.address);
+    let address = app.calendar_feed("ravi-patel", "stockport").await;
+    let fetch = |address: String| {
+        let url = format!("{}{address}", app.address);
         async move { reqwest::get(url).await.unwrap().text().await.unwrap() }
     };
     let parse = |text: &str| {
@@ -373,7 +373,7 @@ async fn the_council_calendar_is_valid_icalendar_with_stable_uids() {
             (prop("UID").as_deref() == Some(uid)).then(|| prop("DTSTART").unwrap_or_default())
         })
     };
-    let first = parse(&fetch(token.clone()).await);
+    let first = parse(&fetch(address.clone()).await);
     let uid = format!("{plan}-submission@councilflow");
     let start = uid_and_start(&first, &uid).expect("the submission deadline is in the calendar");
     let expected = (Utc::now() + chrono::Duration::days(10))
@@ -384,7 +384,7 @@ async fn the_council_calendar_is_valid_icalendar_with_stable_uids() {
 
     // Moving the deadline moves the entry under the same UID.
     set_deadline(&app, &plan, 15).await;
-    let second = parse(&fetch(token).await);
+    let second = parse(&fetch(address).await);
     let moved = uid_and_start(&second, &uid).expect("the same UID");
     assert_ne!(moved, start);
 

@@ -8,4 +8,4 @@ pub mod snapshot;
 pub mod tokens;
 
 pub use service::{Service, ServiceError, Settings, StartError, StartReport, Written};
-pub use tokens::TokenStore;
+pub use tokens::{CalendarFeed, TokenStore, FEED_TOKEN_PREFIX};

@@ -55,7 +55,9 @@ fn fixture() -> &'static Fixture {
 
 impl Fixture {
     fn run(&self, person: &str, mutation: &str, input: Value) -> Value {
-        let payload = if mutation.contains("SharedSection") && mutation != "adoptSharedSection" {
+        let payload = if mutation.ends_with("CalendarFeed") {
+            "feed { id council { id } }"
+        } else if mutation.contains("SharedSection") && mutation != "adoptSharedSection" {
             "sharedSection { id revision text } events { id kind }"
         } else {
             "plan { id revision status } events { id kind }"
@@ -120,6 +122,7 @@ const WORKFLOWS: &[&str] = &["productivity-plan-2024", "peer-challenge-action-pl
 const ROUTES: &[&str] = &["committee", "portfolio-holder", "executive"];
 const KEY_DATES: &[&str] = &["challenge"];
 const PEOPLE: &[&str] = &["hannah-moss", "ravi-patel"];
+const FEEDS: &[&str] = &["0123456789ab", "no-such-feed"];
 
 /// A mutation's input fields: (name, kind, required).
 type Fields = Vec<(&'static str, Field, bool)>;
@@ -263,6 +266,8 @@ fn mutations() -> Vec<(&'static str, Fields)> {
                 key,
             ],
         ),
+        ("createCalendarFeed", vec![("council", Id(COUNCILS), true)]),
+        ("revokeCalendarFeed", vec![("id", Id(FEEDS), true)]),
     ]
 }
 

@@ -5,12 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use councilflow_api::graphql::{self, Schemas, Viewer};
+use councilflow_api::graphql::{self, Schemas};
 use councilflow_api::{Service, Settings};
 
 use std::sync::Arc;
@@ -19,11 +14,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use axum::extract::{Path, Query};
-use councilflow_governance::{CouncilId, PlanId, ReadScope};
 use councilflow_reminders::Mailer;
 
-use crate::cli::{Format, MailArgs, ServeArgs};
+use crate::cli::{MailArgs, ServeArgs};
 use crate::definitions::{self, Kind, Source};
 use crate::reminders::{self, ReminderSettings};
 
@@ -126,12 +119,10 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let pages = Router::new()
-            .route("/healthz", get(|| async { "ok" }))
-            .route("/plans/{id}", get(plan_page))
-            .route("/calendar/{file}", get(council_calendar))
-            .with_state(self.service.clone());
-        let router = graphql::http::router(self.service.clone(), self.schema).merge(pages);
+        let router = crate::pages::with_private_headers(
+            graphql::http::router(self.service.clone(), self.schema)
+                .merge(crate::pages::router(self.service.clone())),
+        );
         axum::serve(self.listener, router)
             .with_graceful_shutdown(stop)
             .await
@@ -165,123 +156,6 @@ pub fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;
     })
-}
-
-#[derive(serde::Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
-}
-
-/// Pages outside GraphQL (a plan's document, a calendar) take the token from the Authorization
-/// header or, for links and calendar subscriptions that cannot send headers, `?token=`.
-/// What the signed-in viewer reads; otherwise the refusal to send.
-fn page_viewer(
-    service: &Service,
-    headers: &HeaderMap,
-    query: &TokenQuery,
-) -> Result<ReadScope, (StatusCode, String)> {
-    let header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| query.token.as_ref().map(|t| format!("Bearer {t}")));
-    match Viewer::from_header(service, header.as_deref()) {
-        Viewer::Person(person) => Ok(ReadScope::of(
-            service.read().projections.organisation(),
-            &person,
-        )),
-        Viewer::Anonymous => Err((
-            StatusCode::UNAUTHORIZED,
-            "Sign in: add ?token=<token> to this address, or send Authorization: Bearer <token>. \
-             Get a token with `councilflow token --person <your id>`.\n"
-                .to_owned(),
-        )),
-        Viewer::Rejected(why) => Err((StatusCode::UNAUTHORIZED, format!("{why}\n"))),
-    }
-}
-
-/// `GET /plans/{id}`: the plan's document with its record of approvals (the link in reminders);
-/// `GET /plans/{id}.json`: the plan's projection as JSON.
-async fn plan_page(
-    State(service): State<Service>,
-    Path(id): Path<String>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let scope = match page_viewer(&service, &headers, &query) {
-        Ok(scope) => scope,
-        Err(refused) => return refused.into_response(),
-    };
-    // `/plans/<id>.json` is the same projection as JSON: the plain-HTTP baseline the GraphQL
-    // benchmark compares against, and a simple read for scripts.
-    let (id, json) = match id.strip_suffix(".json") {
-        Some(id) => (id.to_owned(), true),
-        None => (id, false),
-    };
-    let Ok(id) = PlanId::parse(&id) else {
-        return (
-            StatusCode::BAD_REQUEST,
-            format!("{id:?} is not a plan id\n"),
-        )
-            .into_response();
-    };
-    let read = service.read();
-    // A plan the viewer may not read does not exist for them.
-    let readable = read
-        .projections
-        .plan(&id)
-        .is_some_and(|p| scope.plan(p).is_some());
-    match read.projections.plan_view(&id).filter(|_| readable) {
-        Some(view) if json => axum::Json(view).into_response(),
-        Some(view) => Html(crate::document::render(
-            &read.projections,
-            &view,
-            Format::Html,
-        ))
-        .into_response(),
-        None => (StatusCode::NOT_FOUND, format!("there is no plan {id}\n")).into_response(),
-    }
-}
-
-/// `GET /calendar/{council}.ics`: the council's plan deadlines and committee dates.
-async fn council_calendar(
-    State(service): State<Service>,
-    Path(file): Path<String>,
-    Query(query): Query<TokenQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let scope = match page_viewer(&service, &headers, &query) {
-        Ok(scope) => scope,
-        Err(refused) => return refused.into_response(),
-    };
-    let Some(Ok(council)) = file.strip_suffix(".ics").map(CouncilId::parse) else {
-        return (
-            StatusCode::NOT_FOUND,
-            "ask for /calendar/<council-id>.ics\n",
-        )
-            .into_response();
-    };
-    // The calendar holds the council's internal deadlines: its people read it.
-    if !scope.council(&council) {
-        return (
-            StatusCode::FORBIDDEN,
-            format!("the calendar of {council} is read by those who hold a role there\n"),
-        )
-            .into_response();
-    }
-    let calendar = crate::calendar::council_calendar(&service.read().projections, &council);
-    match calendar {
-        Some(text) => (
-            [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
-            text,
-        )
-            .into_response(),
-        None => (
-            StatusCode::NOT_FOUND,
-            format!("there is no council {council}\n"),
-        )
-            .into_response(),
-    }
 }
 
 /// Where `serve`'s workflow definitions and seeds came from.

@@ -27,6 +27,9 @@ pub enum Command {
     People(DataArgs),
     /// Issue a bearer token for a person (the last line printed is the token), or revoke.
     Token(TokenArgs),
+    /// Issue a calendar feed address for a person and council (the last line printed), list a
+    /// person's feeds, or revoke one. A feed token reads that calendar only.
+    FeedToken(FeedTokenArgs),
     /// Check the ledger's hash chain and indexes (or an export file on its own).
     Verify(VerifyArgs),
     /// Write the whole ledger as newline-delimited JSON.
@@ -114,6 +117,31 @@ pub struct TokenArgs {
 }
 
 #[derive(Args)]
+pub struct FeedTokenArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The person whose feeds these are.
+    #[arg(long, env = "COUNCILFLOW_PERSON")]
+    pub person: Option<String>,
+    /// Issue a feed of this council's calendar (the person must hold a role there).
+    #[arg(long, env = "COUNCILFLOW_COUNCIL", requires = "person", conflicts_with_all = ["list", "revoke"])]
+    pub council: Option<String>,
+    /// List the person's feeds in force (id, council, created).
+    #[arg(long, requires = "person", conflicts_with = "revoke")]
+    pub list: bool,
+    /// Revoke the feed with this id (from --list).
+    #[arg(long, env = "COUNCILFLOW_REVOKE_FEED")]
+    pub revoke: Option<String>,
+    /// The address people reach the server at, to print the feed's full address.
+    #[arg(
+        long,
+        env = "COUNCILFLOW_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+}
+
+#[derive(Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub data: DataArgs,
@@ -188,6 +216,7 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => app::serve(args),
         Command::People(args) => commands::people(&args),
         Command::Token(args) => commands::token(&args),
+        Command::FeedToken(args) => commands::feed_token(&args),
         Command::Verify(args) => commands::verify(&args),
         Command::Export(args) => commands::export(&args),
         Command::Import(args) => commands::import(&args),

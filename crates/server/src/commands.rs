@@ -12,12 +12,14 @@ use anyhow::{bail, Context};
 use councilflow_api::service::{people_lines, PEOPLE_FILE};
 use councilflow_api::TokenStore;
 use councilflow_governance::{
-    streams, DomainEvent, EventMeta, Organisation, PersonId, PlanId, Projections, Workflows,
+    streams, CouncilId, DomainEvent, EventMeta, Organisation, PersonId, PlanId, Projections,
+    Workflows,
 };
 use councilflow_ledger::{Config, Ledger, LedgerError};
 
 use crate::cli::{
-    DataArgs, ExportArgs, ExportPlanArgs, ImportArgs, RecoverArgs, TokenArgs, VerifyArgs,
+    DataArgs, ExportArgs, ExportPlanArgs, FeedTokenArgs, ImportArgs, RecoverArgs, TokenArgs,
+    VerifyArgs,
 };
 use crate::definitions::{self, Kind};
 use crate::document;
@@ -120,6 +122,64 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
     let token = store.issue(&id).context("recording the token")?;
     eprintln!("a bearer token for {id} (send it as `Authorization: Bearer <token>`):");
     println!("{token}");
+    Ok(())
+}
+
+pub fn feed_token(args: &FeedTokenArgs) -> anyhow::Result<()> {
+    let data = &args.data.data;
+    let store = TokenStore::new(data);
+    if let Some(id) = &args.revoke {
+        store
+            .revoke_calendar_feed(id)
+            .context("recording the revocation")?;
+        println!("revoked calendar feed {id}");
+        return Ok(());
+    }
+    let Some(person) = &args.person else {
+        bail!("say --person ID --council ID (to issue), --person ID --list, or --revoke FEED-ID");
+    };
+    let person = PersonId::parse(person).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.list {
+        for feed in store.calendar_feeds_of(&person) {
+            println!(
+                "{}\t{}\t{}",
+                feed.id,
+                feed.council,
+                feed.created_at.to_rfc3339()
+            );
+        }
+        return Ok(());
+    }
+    let Some(council) = &args.council else {
+        bail!("say --council ID: the council whose calendar the feed reads");
+    };
+    let council = CouncilId::parse(council).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // people.tsv: person<TAB>role<TAB>council, group, or * (every council).
+    let holds_a_role = people_text(data)?.lines().any(|line| {
+        let mut fields = line.split('\t');
+        fields.next() == Some(person.as_str())
+            && matches!(fields.nth(1), Some(c) if c == council.as_str() || c == "*")
+    });
+    if !holds_a_role {
+        bail!(
+            "{person} holds no role at {council}, so cannot read its calendar; \
+             `councilflow people --data {}` lists who does",
+            data.display()
+        );
+    }
+    let (feed, token) = store
+        .issue_calendar_feed(&person, &council)
+        .context("recording the feed token")?;
+    eprintln!(
+        "calendar feed {} of {council} for {person}; it reads that calendar only \
+         (revoke with `councilflow feed-token --revoke {}`). Subscribe to:",
+        feed.id, feed.id
+    );
+    println!(
+        "{}{}",
+        args.public_url.trim_end_matches('/'),
+        councilflow_api::graphql::feed_address(&council, &token)
+    );
     Ok(())
 }
 

@@ -7,4 +7,5 @@ pub mod cli;
 pub mod commands;
 pub mod definitions;
 pub mod document;
+pub mod pages;
 pub mod reminders;

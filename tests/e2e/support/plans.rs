@@ -68,10 +68,15 @@ fn capitalise(name: &str) -> String {
     }
 }
 
-/// The document of mutation `name`: shared-section mutations return the section, the rest
-/// (adopting a shared section included) the plan.
+/// The document of mutation `name`: calendar feed mutations return the feed, shared-section
+/// mutations the section, the rest (adopting a shared section included) the plan.
 pub fn mutation_document(name: &str) -> String {
-    if name.contains("SharedSection") && name != "adoptSharedSection" {
+    if name.ends_with("CalendarFeed") {
+        format!(
+            "mutation($input: {}Input!) {{ {name}(input: $input) {{ feed {{ id council {{ id }} }} }} }}",
+            capitalise(name)
+        )
+    } else if name.contains("SharedSection") && name != "adoptSharedSection" {
         shared_mutation(name)
     } else {
         plan_mutation(name)
@@ -317,6 +322,22 @@ impl TestApp {
         )
         .await;
         plan
+    }
+
+    /// A calendar feed of `council` for `person`, created through GraphQL: its address, relative
+    /// to the server.
+    pub async fn calendar_feed(&self, person: &str, council: &str) -> String {
+        let response = self
+            .graphql_as(
+                person,
+                "mutation($c: ID!) { createCalendarFeed(input: { council: $c }) { address feed { id } } }",
+                json!({ "c": council }),
+            )
+            .await;
+        ok(&response)["createCalendarFeed"]["address"]
+            .as_str()
+            .expect("a feed address")
+            .to_owned()
     }
 
     /// Writes every section of the plan that is not shared, as `drafter`.

@@ -6,6 +6,7 @@
 //! before execution (aliases, batch size) and by async-graphql's validation (depth, complexity,
 //! directives), each refused as `BAD_INPUT` naming the limit.
 
+mod calendar_feeds;
 pub mod http;
 mod inputs;
 mod mutation;
@@ -23,6 +24,7 @@ use councilflow_governance::{GovernanceError, PersonId, ReadScope};
 
 use crate::service::{Service, ServiceError};
 
+pub use calendar_feeds::feed_address;
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
@@ -175,7 +177,7 @@ pub(crate) fn bad_input(message: impl Into<String>) -> Error {
 /// Builds the schema with its limits and the service.
 pub fn build_schema(service: Service) -> Schemas {
     let build = |mode| {
-        Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+        Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
             .data(service.clone())
             .limit_depth(limits::DEPTH)
             .limit_complexity(limits::COMPLEXITY)
@@ -192,7 +194,7 @@ pub fn build_schema(service: Service) -> Schemas {
 
 /// The SDL of the served schema (what `schema.graphql` holds).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
+    Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
         .finish()
         .sdl()
 }

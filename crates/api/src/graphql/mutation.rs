@@ -9,6 +9,7 @@ use councilflow_governance::{
     RouteId, SectionId, SharedSectionCommand, StageId, WorkflowId,
 };
 
+use super::calendar_feeds::CalendarFeedMutations;
 use super::inputs::*;
 use super::objects::{
     EventObject, PlanObject, PlanPayload, SharedSectionObject, SharedSectionPayload,
@@ -17,7 +18,14 @@ use super::query::{parse_id, parse_opt_id};
 use super::{bad_input, limits, read_scope, service, service_error, viewer};
 use crate::service::{ServiceError, Written};
 
-pub struct MutationRoot;
+/// Every mutation: the governance acts (recorded in the ledger) and a person's calendar feeds
+/// (which are not).
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(GovernanceMutations, CalendarFeedMutations);
+
+#[derive(Default)]
+pub struct GovernanceMutations;
 
 fn short_text(what: &str, text: &str) -> Result<()> {
     let chars = text.chars().count();
@@ -121,8 +129,8 @@ fn new_plan_id(council: &CouncilId, workflow: &WorkflowId) -> PlanId {
         .expect("slugs joined by hyphens with a hex suffix are a slug")
 }
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl GovernanceMutations {
     /// Starts a plan of a workflow for one or more owning councils, on their route (or the one
     /// named). Only a drafter of an owning council may.
     async fn start_plan(&self, ctx: &Context<'_>, input: StartPlanInput) -> Result<PlanPayload> {

@@ -225,6 +225,14 @@ impl QueryRoot {
         Ok(objects::person(ctx, &id).filter(|p| p.readable(ctx, &scope)))
     }
 
+    /// The viewer's calendar feeds in force (their addresses are shown once, when created).
+    async fn calendar_feeds(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::calendar_feeds::CalendarFeedObject>> {
+        super::calendar_feeds::calendar_feeds(ctx)
+    }
+
     /// Committed events in commit order, for integrators; `after` is an event cursor. Only
     /// the events the viewer reads are shown: positions they may not read are skipped, so a
     /// page may hold fewer than `first` events (even none) while `hasNextPage` is true; carry
