@@ -20,6 +20,7 @@ mod reminders;
 mod seeds;
 mod shared_barriers;
 mod smtp_harness;
+mod socket_limits;
 mod staleness_and_concurrency;
 mod stockport;
 mod subscriptions;

@@ -1,5 +1,5 @@
-//! `planEvents` over graphql-transport-ws: a subscriber sees a plan's events as they commit, in
-//! order, without gaps, and only that plan's.
+//! `planEvents` and `events` over graphql-transport-ws: a subscriber sees a plan's events as they
+//! commit, in order, without gaps, and only that plan's; the feed misses no new plan.
 
 use std::time::Duration;
 
@@ -216,4 +216,24 @@ async fn a_subscription_with_a_bad_token_delivers_nothing() {
         refused,
         "the server neither closed the socket nor answered with an error"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_delivers_the_first_event_of_a_plan_started_after_subscribing() {
+    // The feed judges each event against the plans it names: a plan's first event must be
+    // judged once the plan exists, not skipped as a plan no one reads.
+    let app = spawn_app().await;
+    let token = app.token("ravi-patel").await;
+    let mut ws = WsClient::connect(&app, Some(&token)).await;
+    ws.expect_ack().await;
+    ws.subscribe("1", "subscription { events { kind stream } }", json!({}))
+        .await;
+    for _ in 0..30 {
+        app.start_plan("ravi-patel", &[STOCKPORT]).await;
+        if let Some(data) = ws.next_data(Duration::from_secs(2)).await {
+            assert_eq!(data["events"]["kind"], "PlanStarted", "{data}");
+            return;
+        }
+    }
+    panic!("the feed delivered none of 30 new plans' first events");
 }

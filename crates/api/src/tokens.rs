@@ -89,7 +89,7 @@ fn secret(prefix: &str) -> String {
     )
 }
 
-fn digest(token: &str) -> String {
+pub(crate) fn digest(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 

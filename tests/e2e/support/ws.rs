@@ -69,6 +69,14 @@ impl WsClient {
             .expect("send over the websocket");
     }
 
+    /// Closes the socket with a normal close frame and waits for the server's.
+    pub async fn close(mut self) {
+        let _ = self.socket.close(None).await;
+        while let Ok(Some(Ok(_))) =
+            tokio::time::timeout(Duration::from_secs(5), self.socket.next()).await
+        {}
+    }
+
     /// The next protocol message (answering `ping` with `pong` on the way).
     pub async fn recv(&mut self, wait: Duration) -> Incoming {
         let deadline = tokio::time::Instant::now() + wait;

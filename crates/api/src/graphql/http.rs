@@ -13,7 +13,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::FutureExt;
+use std::sync::{Arc, Mutex};
 
+use super::socket::{Connections, SocketExecutor};
 use super::{execute, limits, refusal, Schemas, Viewer};
 use crate::service::Service;
 
@@ -21,6 +23,7 @@ use crate::service::Service;
 struct GraphqlState {
     service: Service,
     schema: Schemas,
+    connections: Connections,
 }
 
 /// The GraphQL routes over `schema`, authenticating through `service`.
@@ -28,7 +31,11 @@ pub fn router(service: Service, schema: Schemas) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_post))
         .route("/graphql/ws", get(graphql_ws))
-        .with_state(GraphqlState { service, schema })
+        .with_state(GraphqlState {
+            service,
+            schema,
+            connections: Connections::default(),
+        })
 }
 
 async fn graphiql() -> Html<String> {
@@ -114,7 +121,10 @@ async fn graphql_post(
 }
 
 /// graphql-transport-ws (and the older graphql-ws). The token comes in `connection_init`'s
-/// payload as `{"Authorization": "Bearer <token>"}`, or in the upgrade request's header.
+/// payload as `{"Authorization": "Bearer <token>"}`, or in the upgrade request's header. Every
+/// operation runs through [`SocketExecutor`] (the limits and codes of POST); a message over
+/// [`limits::SOCKET_MESSAGE_BYTES`] closes the socket (1009), and a token with
+/// [`limits::CONNECTIONS_PER_TOKEN`] sockets open has its next one closed at `connection_init`.
 async fn graphql_ws(
     State(state): State<GraphqlState>,
     protocol: GraphQLProtocol,
@@ -126,22 +136,39 @@ async fn graphql_ws(
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     upgrade
+        .max_message_size(limits::SOCKET_MESSAGE_BYTES)
+        .max_frame_size(limits::SOCKET_MESSAGE_BYTES)
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let service = state.service.clone();
-            GraphQLWebSocket::new(socket, state.schema.strict().clone(), protocol)
-                .on_connection_init(move |payload| async move {
-                    let from_payload = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str())
-                        .map(str::to_owned);
-                    let viewer =
-                        Viewer::from_header(&service, from_payload.or(header_auth).as_deref());
-                    let mut data = Data::default();
-                    data.insert(viewer);
-                    Ok(data)
-                })
-                .serve()
+            let connections = state.connections.clone();
+            // Holds this connection's place in its token's count until the socket ends.
+            let counted = Arc::new(Mutex::new(None));
+            let held = Arc::clone(&counted);
+            let serve =
+                GraphQLWebSocket::new(socket, SocketExecutor::new(state.schema.clone()), protocol)
+                    .on_connection_init(move |payload| async move {
+                        let from_payload = payload
+                            .get("Authorization")
+                            .or_else(|| payload.get("authorization"))
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned);
+                        let header = from_payload.or(header_auth);
+                        let viewer = Viewer::from_header(&service, header.as_deref());
+                        if let (Viewer::Person(_), Some(header)) = (&viewer, &header) {
+                            let count = connections
+                                .open(header)
+                                .map_err(async_graphql::Error::new)?;
+                            *held.lock().unwrap_or_else(|e| e.into_inner()) = Some(count);
+                        }
+                        let mut data = Data::default();
+                        data.insert(viewer);
+                        Ok(data)
+                    })
+                    .serve();
+            async move {
+                serve.await;
+                drop(counted);
+            }
         })
 }

@@ -13,6 +13,7 @@ mod mutation;
 mod objects;
 mod query;
 mod scalars;
+mod socket;
 mod subscription;
 
 use async_graphql::{
@@ -46,13 +47,6 @@ pub struct Schemas {
     fast: AsyncSchema,
 }
 
-impl Schemas {
-    /// The fully validating schema, for transports that execute on their own (WebSocket).
-    pub fn strict(&self) -> &AsyncSchema {
-        &self.strict
-    }
-}
-
 /// Limits every request is held to; each is named in the error that enforces it.
 pub mod limits {
     /// Largest request body, in bytes.
@@ -76,6 +70,13 @@ pub mod limits {
     pub const SHORT_TEXT_CHARS: usize = 2_000;
     /// Largest page (`first`).
     pub const PAGE: i32 = 500;
+    /// Largest WebSocket message, in bytes (the same as a POST body).
+    pub const SOCKET_MESSAGE_BYTES: usize = BODY_BYTES;
+    /// Most operations (subscriptions, in practice: a query ends when answered) running at once
+    /// on one WebSocket connection.
+    pub const SUBSCRIPTIONS_PER_CONNECTION: usize = 16;
+    /// Most WebSocket connections open at once with one token.
+    pub const CONNECTIONS_PER_TOKEN: usize = 8;
 }
 
 /// The complexity of a paged list: its page size times what each item asks for.

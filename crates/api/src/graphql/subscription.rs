@@ -26,19 +26,25 @@ fn reads_fully(service: &Service, person: &PersonId, plan: &PlanId) -> bool {
 }
 
 /// The ledger's events from `subscription`, keeping those `keep` accepts, until the ledger closes.
+/// Each event is judged once the projections have applied it: the ledger hands an event to its
+/// subscribers as it commits, and a plan's first event would otherwise be judged before the plan
+/// exists for `keep` to read.
 fn feed(
+    service: Service,
     subscription: councilflow_ledger::Subscription,
     keep: impl Fn(&councilflow_ledger::StoredEvent) -> bool + Send + 'static,
 ) -> impl Stream<Item = EventObject> {
     futures_util::stream::unfold(
-        (subscription, keep),
-        |(mut subscription, keep)| async move {
+        (service, subscription, keep),
+        |(service, mut subscription, keep)| async move {
             loop {
                 match subscription.next().await {
-                    Ok(event) if keep(&event) => {
-                        return Some((EventObject(event), (subscription, keep)))
+                    Ok(event) => {
+                        service.wait_for(event.position).await;
+                        if keep(&event) {
+                            return Some((EventObject(event), (service, subscription, keep)));
+                        }
                     }
-                    Ok(_) => continue,
                     // The server is shutting down (or the log cannot be read): end the feed.
                     Err(_) => return None,
                 }
@@ -73,7 +79,7 @@ impl SubscriptionRoot {
         let stream = streams::plan(&plan);
         let subscription = service.ledger().subscribe(from);
         // Judged again for each event: a role taken away stops the feed's events from then on.
-        Ok(feed(subscription, move |e| {
+        Ok(feed(service.clone(), subscription, move |e| {
             e.stream == stream && reads_fully(&service, &person, &plan)
         }))
     }
@@ -93,7 +99,7 @@ impl SubscriptionRoot {
         };
         let subscription = service.ledger().subscribe(from);
         // What the viewer reads is judged for each event, against their roles as they are then.
-        Ok(feed(subscription, move |e| {
+        Ok(feed(service.clone(), subscription, move |e| {
             let state = service.read();
             let scope = ReadScope::of(state.projections.organisation(), &person);
             reads_event(&state.projections, &scope, e)
