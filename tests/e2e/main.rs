@@ -15,6 +15,7 @@ mod disk_full;
 mod documents;
 mod hostile;
 mod http;
+mod integrators;
 mod power_loss;
 mod reminders;
 mod seeds;

@@ -27,11 +27,12 @@ pub fn router(service: Service) -> Router {
 }
 
 /// Headers on every response: nothing private is kept by a browser or a proxy
-/// (`Cache-Control: no-store`: every route but `/healthz` answers for one person), and no page's
-/// address leaks to the sites it links to (`Referrer-Policy: no-referrer`).
+/// (`Cache-Control: no-store`, unless the route says otherwise: only GraphiQL's public, versioned
+/// assets do), and no page's address leaks to the sites it links to
+/// (`Referrer-Policy: no-referrer`).
 pub fn with_private_headers(router: Router) -> Router {
     router
-        .layer(SetResponseHeaderLayer::overriding(
+        .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))

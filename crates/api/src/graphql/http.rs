@@ -1,20 +1,20 @@
 //! GraphQL over HTTP and WebSocket, as axum routes: `POST /graphql` (a request or a batch),
-//! GraphiQL on `GET /graphql`, and `/graphql/ws` (graphql-transport-ws, and the older
-//! graphql-ws). Here, so that only this crate imports async-graphql; the server merges
-//! [`router`] into its own routes.
+//! GraphiQL on `GET /graphql` (from assets built in: `graphiql.rs`), and `/graphql/ws`
+//! (graphql-transport-ws, and the older graphql-ws). Here, so that only this crate imports
+//! async-graphql; the server merges [`router`] into its own routes.
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql::{BatchRequest, BatchResponse, Data};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::body::Body;
 use axum::extract::{State, WebSocketUpgrade};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use futures_util::FutureExt;
 use std::sync::{Arc, Mutex};
 
+use super::graphiql;
 use super::socket::{Connections, SocketExecutor};
 use super::{execute, limits, refusal, Schemas, Viewer};
 use crate::service::Service;
@@ -29,23 +29,14 @@ struct GraphqlState {
 /// The GraphQL routes over `schema`, authenticating through `service`.
 pub fn router(service: Service, schema: Schemas) -> Router {
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql_post))
+        .route("/graphql", get(graphiql::page).post(graphql_post))
+        .route("/graphql/assets/{name}", get(graphiql::asset))
         .route("/graphql/ws", get(graphql_ws))
         .with_state(GraphqlState {
             service,
             schema,
             connections: Connections::default(),
         })
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("councilflow")
-            .finish(),
-    )
 }
 
 /// A GraphQL-shaped refusal with the contract's code, for errors before execution.

@@ -7,6 +7,8 @@
 //! directives), each refused as `BAD_INPUT` naming the limit.
 
 mod calendar_feeds;
+mod documents;
+mod graphiql;
 pub mod http;
 mod inputs;
 mod mutation;
@@ -41,10 +43,14 @@ pub type AsyncSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// coerces every variable to its declared type (queries take only scalar arguments, so no
 /// input-object field can go unchecked). Mutations are always validated in full. Validation was
 /// a third of a plan query's cost under load (`BENCHMARKS.md`).
+///
+/// A third copy answers introspection-only documents: it validates in full but has no depth
+/// limit, which `documents` enforces for introspection itself (`ofType` does not count).
 #[derive(Clone)]
 pub struct Schemas {
     strict: AsyncSchema,
     fast: AsyncSchema,
+    introspection: AsyncSchema,
 }
 
 /// Limits every request is held to; each is named in the error that enforces it.
@@ -177,19 +183,23 @@ pub(crate) fn bad_input(message: impl Into<String>) -> Error {
 
 /// Builds the schema with its limits and the service.
 pub fn build_schema(service: Service) -> Schemas {
-    let build = |mode| {
-        Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
+    let build = |mode, depth: Option<usize>| {
+        let builder = Schema::build(QueryRoot, MutationRoot::default(), SubscriptionRoot)
             .data(service.clone())
-            .limit_depth(limits::DEPTH)
             .limit_complexity(limits::COMPLEXITY)
             .limit_recursive_depth(limits::RECURSION)
             .limit_directives(limits::DIRECTIVES_PER_FIELD)
-            .validation_mode(mode)
-            .finish()
+            .validation_mode(mode);
+        match depth {
+            Some(depth) => builder.limit_depth(depth),
+            None => builder,
+        }
+        .finish()
     };
     Schemas {
-        strict: build(async_graphql::ValidationMode::Strict),
-        fast: build(async_graphql::ValidationMode::Fast),
+        strict: build(async_graphql::ValidationMode::Strict, Some(limits::DEPTH)),
+        fast: build(async_graphql::ValidationMode::Fast, Some(limits::DEPTH)),
+        introspection: build(async_graphql::ValidationMode::Strict, None),
     }
 }
 
@@ -238,6 +248,7 @@ async fn execute_one(schema: &Schemas, mut request: Request, viewer: Viewer) -> 
     let mut response = match validation {
         documents::Validation::Fast => schema.fast.execute(request).await,
         documents::Validation::Strict => schema.strict.execute(request).await,
+        documents::Validation::Introspection => schema.introspection.execute(request).await,
         documents::Validation::StrictOnce => {
             let query = request.query.clone();
             let response = schema.strict.execute(request).await;
@@ -297,142 +308,4 @@ fn coded(error: &mut ServerError) {
         .extensions
         .get_or_insert_with(Default::default)
         .set("code", "BAD_INPUT");
-}
-
-/// Parsed documents, so that a query sent again (every client sends the same few) is not parsed
-/// again: parsing was the largest single cost of a plan query under load (about a third of the
-/// CPU in a profile of `bench/run`'s read test).
-mod documents {
-    use std::num::NonZeroUsize;
-    use std::sync::{Arc, Mutex, OnceLock};
-
-    use async_graphql::parser::types::{
-        ExecutableDocument, OperationType, Selection, SelectionSet,
-    };
-    use lru::LruCache;
-
-    use super::limits;
-
-    /// A parsed document, whether every operation in it is a query (decided once, at parse
-    /// time), and whether it has passed strict validation.
-    /// The document is shared so that a hit takes only a reference count under the cache's
-    /// lock; the copy async-graphql needs (it takes the document by value) is made after it.
-    struct Entry {
-        document: Arc<ExecutableDocument>,
-        reads_only: bool,
-        validated: bool,
-    }
-
-    /// Which schema runs a document.
-    pub(super) enum Validation {
-        /// Read-only and validated in full before: the fast schema.
-        Fast,
-        /// The strict schema (mutations always; documents that are not cached).
-        Strict,
-        /// The strict schema, then [`mark_validated`] if it passed: a cached read-only document
-        /// not yet validated.
-        StrictOnce,
-    }
-
-    /// Documents kept, least recently used dropped first.
-    const ENTRIES: usize = 256;
-    /// Only documents up to this size are kept, so the cache stays within a few MiB whatever
-    /// clients send (a parsed document takes several times its text).
-    const MAX_QUERY_BYTES: usize = 8 * 1024;
-
-    /// One cache for the process: a parsed document depends on its text only, not on the schema.
-    fn cache() -> &'static Mutex<LruCache<String, Entry>> {
-        static CACHE: OnceLock<Mutex<LruCache<String, Entry>>> = OnceLock::new();
-        CACHE.get_or_init(|| {
-            Mutex::new(LruCache::new(
-                NonZeroUsize::new(ENTRIES).expect("a non-zero size"),
-            ))
-        })
-    }
-
-    /// The parsed document of `query` and the schema to run it on, if it parses and passes the
-    /// checks made before execution (the alias limit); `Ok(None)` if it does not parse; `Err`
-    /// with the refusal.
-    pub(super) fn prepare(query: &str) -> Result<Option<(ExecutableDocument, Validation)>, String> {
-        let cached = cache()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(query)
-            .map(|entry| {
-                let validation = match (entry.reads_only, entry.validated) {
-                    (true, true) => Validation::Fast,
-                    (true, false) => Validation::StrictOnce,
-                    (false, _) => Validation::Strict,
-                };
-                (Arc::clone(&entry.document), validation)
-            });
-        if let Some((document, validation)) = cached {
-            return Ok(Some((ExecutableDocument::clone(&document), validation)));
-        }
-        let Ok(document) = async_graphql::parser::parse_query(query) else {
-            return Ok(None);
-        };
-        check_aliases(&document)?;
-        if query.len() > MAX_QUERY_BYTES {
-            return Ok(Some((document, Validation::Strict)));
-        }
-        let reads_only = document
-            .operations
-            .iter()
-            .all(|(_, op)| op.node.ty == OperationType::Query);
-        let entry = Entry {
-            document: Arc::new(document.clone()),
-            reads_only,
-            validated: false,
-        };
-        cache()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .put(query.to_owned(), entry);
-        let validation = if reads_only {
-            Validation::StrictOnce
-        } else {
-            Validation::Strict
-        };
-        Ok(Some((document, validation)))
-    }
-
-    /// Records that the read-only `query` passed strict validation: from now on it runs on the
-    /// fast schema.
-    pub(super) fn mark_validated(query: &str) {
-        let mut cache = cache().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = cache.get_mut(query) {
-            entry.validated = true;
-        }
-    }
-
-    /// Counts aliases in the document; refuses more than [`limits::ALIASES`].
-    fn check_aliases(document: &ExecutableDocument) -> Result<(), String> {
-        fn count(set: &SelectionSet) -> usize {
-            set.items
-                .iter()
-                .map(|item| match &item.node {
-                    Selection::Field(f) => {
-                        usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
-                    }
-                    Selection::InlineFragment(i) => count(&i.node.selection_set.node),
-                    Selection::FragmentSpread(_) => 0,
-                })
-                .sum()
-        }
-        let mut aliases = 0;
-        for (_, operation) in document.operations.iter() {
-            aliases += count(&operation.node.selection_set.node);
-        }
-        for fragment in document.fragments.values() {
-            aliases += count(&fragment.node.selection_set.node);
-        }
-        if aliases > limits::ALIASES {
-            return Err(format!(
-                "the query uses {aliases} aliases; the limit is {}",
-                limits::ALIASES
-            ));
-        }
-        Ok(())
-    }
 }

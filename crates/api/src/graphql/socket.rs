@@ -99,17 +99,21 @@ impl Executor for SocketExecutor {
             })
             .boxed();
         }
-        match documents::prepare(&request.query) {
-            Ok(Some((document, _))) => request.set_parsed_query(document),
+        let schema = match documents::prepare(&request.query) {
+            Ok(Some((document, validation))) => {
+                request.set_parsed_query(document);
+                match validation {
+                    documents::Validation::Introspection => &self.schemas.introspection,
+                    _ => &self.schemas.strict,
+                }
+            }
             // Does not parse: async-graphql parses it again and reports the syntax error.
-            Ok(None) => {}
+            Ok(None) => &self.schemas.strict,
             Err(message) => return stream::once(async move { refusal(message) }).boxed(),
-        }
+        };
         // No per-request scope cache here: a subscription lives on, and what its viewer reads
         // is worked out afresh for each event (a role taken away stops the events at once).
-        let responses = self
-            .schemas
-            .strict
+        let responses = schema
             .execute_stream(request.data(viewer))
             .map(move |mut response| {
                 let _running = &slot;
