@@ -56,11 +56,11 @@ fn fixture() -> &'static Fixture {
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let service = runtime
-            .block_on(Service::open(Settings {
-                data: dir.path().to_owned(),
-                workflows: files("workflows"),
-                seeds: files("seeds"),
-            }))
+            .block_on(Service::open(Settings::new(
+                dir.path().to_owned(),
+                files("workflows"),
+                files("seeds"),
+            )))
             .unwrap();
         let schema = graphql::build_schema(service.clone());
         let start = Request::new(

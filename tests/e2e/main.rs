@@ -25,4 +25,5 @@ mod socket_limits;
 mod staleness_and_concurrency;
 mod stockport;
 mod subscriptions;
+mod supervision;
 mod upgrade;

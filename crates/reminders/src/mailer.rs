@@ -38,18 +38,12 @@ impl Mailer {
     /// SMTP from a lettre URL: `smtp://host:port` (plain), `smtp://host:587?tls=required`
     /// (STARTTLS), `smtps://host:465` (TLS), with `user:password@` for credentials.
     pub fn smtp(url: &str, timeout: Duration) -> Result<Mailer, String> {
+        // Never print credentials, in a description or an error: only the URL without them.
+        let shown = without_credentials(url);
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| format!("the SMTP URL {url:?} is not usable: {e}"))?
+            .map_err(|e| format!("the SMTP URL {shown} is not usable: {e}"))?
             .timeout(Some(timeout))
             .build();
-        // Never print credentials: describe the URL without its user information.
-        let shown = match url.split_once('@') {
-            Some((scheme_and_user, host)) => {
-                let scheme = scheme_and_user.split("://").next().unwrap_or("smtp");
-                format!("{scheme}://…@{host}")
-            }
-            None => url.to_owned(),
-        };
         Ok(Mailer {
             transport: Transport::Smtp(transport),
             timeout,
@@ -108,6 +102,50 @@ impl Mailer {
                     Ok(Err(e)) => Err(SendError::Temporary(e.to_string())),
                 }
             }
+        }
+    }
+}
+
+/// The SMTP URL with any user name and password replaced by `***`; a URL that does not parse is
+/// not shown at all (it may hold a password in a place a parser would not find).
+pub fn without_credentials(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            let had_credentials = !parsed.username().is_empty() || parsed.password().is_some();
+            let _ = parsed.set_password(None);
+            let _ = parsed.set_username(if had_credentials { "***" } else { "" });
+            parsed.to_string()
+        }
+        Err(_) => "(not shown: it does not parse as a URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_in_the_smtp_url_is_never_shown() {
+        let shown = without_credentials("smtps://clerk:s3cret%40pass@mail.example.org:465");
+        assert_eq!(shown, "smtps://***@mail.example.org:465");
+        assert_eq!(
+            without_credentials("smtp://localhost:2525?tls=required"),
+            "smtp://localhost:2525?tls=required"
+        );
+        assert!(!without_credentials("smtps://clerk:s3cret@").contains("s3cret"));
+    }
+
+    #[test]
+    fn an_unusable_smtp_url_is_refused_without_its_password() {
+        for url in [
+            "smtps://clerk:s3cret@",
+            "smtp://clerk:s3cret@host:notaport",
+            "s3cret",
+        ] {
+            let Err(e) = Mailer::smtp(url, Duration::from_secs(1)) else {
+                panic!("{url} was accepted")
+            };
+            assert!(!e.contains("s3cret"), "{e}");
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct ServeSettings {
     pub workflows: definitions::Files,
     pub seeds: definitions::Files,
     pub mail: MailArgs,
+    /// How long a write waits to show before it is answered UNAVAILABLE.
+    pub write_visible_within: Duration,
 }
 
 /// A built application: bound to its port, its reminder task started, ready to serve.
@@ -43,9 +45,8 @@ impl Application {
     /// Opens the service (ledger, projections, seeds) and binds the listener.
     pub async fn build(settings: ServeSettings) -> anyhow::Result<Application> {
         let service = Service::open(Settings {
-            data: settings.data.clone(),
-            workflows: settings.workflows,
-            seeds: settings.seeds,
+            write_visible_within: settings.write_visible_within,
+            ..Settings::new(settings.data.clone(), settings.workflows, settings.seeds)
         })
         .await
         .with_context(|| format!("starting on the data folder {}", settings.data.display()))?;
@@ -191,6 +192,7 @@ pub fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ServeSettings, Source
             workflows,
             seeds,
             mail: args.mail.clone(),
+            write_visible_within: Duration::from_millis(args.write_visible_timeout_ms),
         },
         Sources {
             workflows: workflows_from,

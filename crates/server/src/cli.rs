@@ -71,6 +71,10 @@ pub struct ServeArgs {
     pub definitions: DefinitionArgs,
     #[command(flatten)]
     pub mail: MailArgs,
+    /// Longest a write waits to show in what the server reads before it is answered
+    /// UNAVAILABLE (it is recorded all the same).
+    #[arg(long, env = "COUNCILFLOW_WRITE_VISIBLE_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub write_visible_timeout_ms: u64,
 }
 
 #[derive(Args, Clone)]
@@ -78,7 +82,7 @@ pub struct MailArgs {
     /// SMTP server for reminders, as a lettre URL: smtp://host:port, smtp://host:587?tls=required
     /// (STARTTLS), smtps://user:password@host:465. Without it, reminders are written as .eml files
     /// under DATA/mail.
-    #[arg(long, env = "COUNCILFLOW_SMTP_URL")]
+    #[arg(long, env = "COUNCILFLOW_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Longest a single send may take before it counts as a temporary failure.
     #[arg(long, env = "COUNCILFLOW_SMTP_TIMEOUT_SECS", default_value_t = 30)]

@@ -42,28 +42,48 @@ pub fn spawn(
     service: Service,
     mailer: Arc<Mailer>,
     settings: ReminderSettings,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        // The first round waits one interval: a server that just started (or restarted after a
-        // crash) serves first, and reminders are never that urgent.
-        let mut ticks = tokio::time::interval_at(
-            tokio::time::Instant::now() + settings.interval,
-            settings.interval,
-        );
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            // A round under way finishes (each send is under its own timeout); then the task
-            // ends, so a clean stop waits for it.
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = stop.changed() => return,
-            }
-            if let Err(e) = tick(&service, &mailer, &settings, Utc::now()).await {
-                tracing::error!(error = %e, "the reminder round failed; next round will retry");
-            }
-        }
+    // Supervised: a panic in a round is logged with its cause and the task starts again, so
+    // reminders do not stop for good because of one bad round.
+    councilflow_api::supervise::spawn("reminders", move || {
+        run(
+            service.clone(),
+            Arc::clone(&mailer),
+            settings.clone(),
+            stop.clone(),
+        )
     })
+}
+
+async fn run(
+    service: Service,
+    mailer: Arc<Mailer>,
+    settings: ReminderSettings,
+    mut stop: watch::Receiver<bool>,
+) {
+    // The first round waits one interval: a server that just started (or restarted after a
+    // crash) serves first, and reminders are never that urgent.
+    let mut ticks = tokio::time::interval_at(
+        tokio::time::Instant::now() + settings.interval,
+        settings.interval,
+    );
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        // A round under way finishes (each send is under its own timeout); then the task
+        // ends, so a clean stop waits for it.
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        fail::fail_point!("reminder-round");
+        if let Err(e) = tick(&service, &mailer, &settings, Utc::now()).await {
+            tracing::error!(error = %e, "the reminder round failed; next round will retry");
+        }
+    }
 }
 
 /// One reminder ready to send: what it is and the message's content.

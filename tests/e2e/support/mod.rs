@@ -125,6 +125,12 @@ async fn spawn(mode: Mode, data: DataDir, extra_args: &[&str], env: &[(&str, &st
 }
 
 impl TestApp {
+    /// Sets an environment variable for the next (re)start of a process server.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+    }
+
     /// Makes the next (re)start load seeds from `dir`.
     pub fn use_seeds(&mut self, dir: &Path) {
         self.seeds = dir.to_owned();

@@ -42,6 +42,8 @@ impl QueryRoot {
     /// The signed-in person.
     async fn me(&self, ctx: &Context<'_>) -> Result<PersonObject> {
         let me = viewer(ctx)?;
+        // Test builds only: a resolver that panics, to show it is caught on every transport.
+        fail::fail_point!("resolve-me");
         objects::person(ctx, &me).ok_or_else(|| {
             service_error(ServiceError::Unauthenticated(format!(
                 "{me} is not a known person"

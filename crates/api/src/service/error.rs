@@ -27,8 +27,10 @@ pub enum ServiceError {
     /// itself (an idempotency key too long, a reader writing, a write that kept losing races).
     #[error("{0}")]
     Refused(GovernanceError),
-    /// The server cannot take writes for now (its disk is full; `UNAVAILABLE`); nothing was
-    /// recorded, and the same request succeeds once the cause is fixed.
+    /// The server cannot complete a write for now (`UNAVAILABLE`); the message says which case:
+    /// its disk is full (nothing was recorded; the same request succeeds once space is freed),
+    /// or the write was recorded but the projections have not shown it within the bound (it must
+    /// not be sent again without its idempotency key).
     #[error("{0}")]
     Unavailable(String),
     /// Logged with its cause where it happens; the client sees only an opaque message

@@ -83,7 +83,7 @@ impl Service {
             // refused because the plan is now submitted.
             if let Some(committed) = self.inner.ledger.idempotent_result(key)? {
                 if let Some(last) = committed.last() {
-                    self.wait_for(last.position).await;
+                    self.wait_to_show(last.position).await?;
                 }
                 return Ok(Written {
                     events: Vec::new(),
@@ -143,7 +143,7 @@ impl Service {
         match appended {
             Ok(appended) => {
                 if let Some(last) = appended.events.last() {
-                    self.wait_for(last.position).await;
+                    self.wait_to_show(last.position).await?;
                 }
                 Ok(Some(if appended.duplicate {
                     Written {
@@ -159,7 +159,7 @@ impl Service {
             }
             Err(LedgerError::Conflict { .. }) => {
                 // Another write to this stream came first: catch up, then decide again.
-                self.wait_for(self.inner.ledger.head().position).await;
+                self.wait_to_show(self.inner.ledger.head().position).await?;
                 Ok(None)
             }
             Err(e) => Err(e.into()),

@@ -20,6 +20,7 @@ pub use visibility::reads_event;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::time::Duration;
 
 use chrono::Utc;
 use councilflow_governance::{
@@ -45,7 +46,29 @@ pub struct Settings {
     pub workflows: Vec<(String, String)>,
     /// `(file name, text)` of every organisation seed file.
     pub seeds: Vec<(String, String)>,
+    /// How long a write waits for the projections to show it before it is answered
+    /// `UNAVAILABLE` (it is recorded all the same).
+    pub write_visible_within: Duration,
 }
+
+impl Settings {
+    /// The settings for a data folder and definitions, with the default bounds.
+    pub fn new(
+        data: PathBuf,
+        workflows: Vec<(String, String)>,
+        seeds: Vec<(String, String)>,
+    ) -> Settings {
+        Settings {
+            data,
+            workflows,
+            seeds,
+            write_visible_within: DEFAULT_WRITE_VISIBLE_WITHIN,
+        }
+    }
+}
+
+/// How long a write waits, by default, for the projections to show it.
+pub const DEFAULT_WRITE_VISIBLE_WITHIN: Duration = Duration::from_secs(10);
 
 /// How the projections were rebuilt at start-up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +100,7 @@ struct Inner {
     started: StartReport,
     /// The projector task, so [`Service::close`] can wait for it to let go of the ledger.
     projector: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    write_visible_within: Duration,
 }
 
 impl Service {
@@ -98,22 +122,7 @@ impl Service {
         )?;
         let ledger = Ledger::open(Config::new(&settings.data))?;
         let definitions = snapshot::definitions_digest(&settings.workflows);
-        let mut state = match snapshot::load(&settings.data, &definitions, &ledger) {
-            Some((snapshot, hash)) => ReadModel::from_snapshot(workflows, snapshot, hash),
-            None => ReadModel::new(Projections::new(workflows)),
-        };
-        let snapshot_position = state.position;
-        let mut from = state.position + 1;
-        loop {
-            let page = ledger.read_all(from, 4096)?;
-            for event in &page.events {
-                state.apply(event);
-            }
-            match page.next {
-                Some(next) => from = next,
-                None => break,
-            }
-        }
+        let (state, snapshot_position) = replay(&ledger, &settings.data, &definitions, workflows)?;
         let replayed = state.position - snapshot_position;
         tracing::info!(
             from_snapshot = snapshot_position,
@@ -134,6 +143,7 @@ impl Service {
                     replayed,
                 },
                 projector: std::sync::Mutex::new(None),
+                write_visible_within: settings.write_visible_within,
                 state: RwLock::new(state),
                 applied,
                 ledger,
@@ -157,56 +167,86 @@ impl Service {
         Ok(service)
     }
 
+    /// Starts the projector, supervised: after a panic it starts again from what the projections
+    /// hold (rebuilt from the ledger first, if the panic came while applying an event).
     fn spawn_projector(&self) {
-        let inner = self.inner.clone();
+        let service = self.clone();
+        let handle = crate::supervise::spawn("projector", move || service.clone().project());
+        *self
+            .inner
+            .projector
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(handle);
+    }
+
+    /// Follows the ledger from the projections' position until the ledger closes.
+    async fn project(self) {
+        if self.inner.state.is_poisoned() {
+            self.rebuild();
+        }
         let from = self.read().position + 1;
-        let slot = self.inner.clone();
-        let handle = tokio::spawn(async move {
-            let mut subscription = inner.ledger.subscribe(from);
-            loop {
-                match subscription.next().await {
-                    Ok(event) => {
-                        let org = event.stream == streams::ORG;
-                        inner
-                            .state
-                            .write()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .apply(&event);
-                        inner.applied.send_replace(event.position);
-                        // `try_lock`: while a snapshot is being written (its lock held) none is
-                        // due, and the projector never waits on the file system.
-                        let due = match inner.projection_snapshot.try_lock() {
-                            Ok(last) => event.position >= *last + snapshot::EVERY,
-                            Err(std::sync::TryLockError::Poisoned(last)) => {
-                                event.position >= *last.into_inner() + snapshot::EVERY
-                            }
-                            Err(std::sync::TryLockError::WouldBlock) => false,
-                        };
-                        if due {
-                            let service = Service {
-                                inner: inner.clone(),
-                            };
-                            // Off the runtime's threads: it serialises the whole state.
-                            tokio::task::spawn_blocking(move || {
-                                service.write_snapshot_after(snapshot::EVERY)
-                            });
-                        }
-                        if org {
-                            Service {
-                                inner: inner.clone(),
-                            }
-                            .write_people_snapshot();
-                        }
-                    }
-                    Err(LedgerError::Closed) => break,
-                    Err(e) => {
-                        tracing::error!(error = %e, "the projector cannot read the ledger; retrying");
-                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                    }
+        let mut subscription = self.inner.ledger.subscribe(from);
+        loop {
+            match subscription.next().await {
+                Ok(event) => self.apply(&event),
+                Err(LedgerError::Closed) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "the projector cannot read the ledger; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }
-        });
-        *slot.projector.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
+        }
+    }
+
+    fn apply(&self, event: &ledger::StoredEvent) {
+        {
+            let mut state = self.inner.state.write().unwrap_or_else(|e| e.into_inner());
+            fail::fail_point!("projector-apply");
+            state.apply(event);
+        }
+        self.inner.applied.send_replace(event.position);
+        // `try_lock`: while a snapshot is being written (its lock held) none is due, and the
+        // projector never waits on the file system.
+        let due = match self.inner.projection_snapshot.try_lock() {
+            Ok(last) => event.position >= *last + snapshot::EVERY,
+            Err(std::sync::TryLockError::Poisoned(last)) => {
+                event.position >= *last.into_inner() + snapshot::EVERY
+            }
+            Err(std::sync::TryLockError::WouldBlock) => false,
+        };
+        if due {
+            let service = self.clone();
+            // Off the runtime's threads: it serialises the whole state.
+            tokio::task::spawn_blocking(move || service.write_snapshot_after(snapshot::EVERY));
+        }
+        if event.stream == streams::ORG {
+            self.write_people_snapshot();
+        }
+    }
+
+    /// Replaces the projections with ones replayed from the ledger: after a panic while applying
+    /// an event, the state may hold half of it. Reads see the old state until the new one is
+    /// ready; on failure the old one stays and the projector's next start tries again.
+    fn rebuild(&self) {
+        tracing::warn!(
+            "rebuilding the projections from the ledger after a failure applying an event"
+        );
+        let workflows = self.read().projections.workflows().clone();
+        match replay(
+            &self.inner.ledger,
+            &self.inner.data,
+            &self.inner.definitions,
+            workflows,
+        ) {
+            Ok((model, _)) => {
+                let position = model.position;
+                *self.inner.state.write().unwrap_or_else(|e| e.into_inner()) = model;
+                self.inner.state.clear_poison();
+                self.inner.applied.send_replace(position);
+                tracing::info!(position, "projections rebuilt");
+            }
+            Err(e) => tracing::error!(error = %e, "rebuilding the projections failed"),
+        }
     }
 
     /// The projections and ledger facts, for reading. Hold the guard briefly and never across an
@@ -239,6 +279,28 @@ impl Service {
         let mut applied = self.inner.applied.subscribe();
         // The sender lives as long as the service, which outlives this call.
         let _ = applied.wait_for(|&p| p >= position).await;
+    }
+
+    /// Waits until the projections show a write recorded at `position`, for at most the bound in
+    /// the settings; then `UNAVAILABLE`, saying that the write is recorded.
+    pub(crate) async fn wait_to_show(&self, position: u64) -> Result<(), ServiceError> {
+        let bound = self.inner.write_visible_within;
+        if tokio::time::timeout(bound, self.wait_for(position))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        tracing::error!(
+            position,
+            waited_ms = bound.as_millis() as u64,
+            "a write is recorded but the projections have not shown it"
+        );
+        Err(ServiceError::Unavailable(format!(
+            "your change was recorded (at ledger position {position}), but the server cannot show \
+             it yet. Do not send it again: read it back in a moment (a request repeated with \
+             the same idempotencyKey answers with what was recorded)."
+        )))
     }
 
     /// The plan as it stood at `as_of`: its own events recorded up to then, read from the ledger
@@ -443,4 +505,30 @@ pub fn people_lines(organisation: &councilflow_governance::Organisation) -> Stri
         }
     }
     out
+}
+
+/// The read model from the projection snapshot (when one matches the ledger and the definitions)
+/// and the events after it; with the snapshot's position (0: the whole log was replayed).
+fn replay(
+    ledger: &Ledger,
+    data: &Path,
+    definitions: &str,
+    workflows: Workflows,
+) -> Result<(ReadModel, u64), LedgerError> {
+    let mut state = match snapshot::load(data, definitions, ledger) {
+        Some((snapshot, hash)) => ReadModel::from_snapshot(workflows, snapshot, hash),
+        None => ReadModel::new(Projections::new(workflows)),
+    };
+    let snapshot_position = state.position;
+    let mut from = state.position + 1;
+    loop {
+        let page = ledger.read_all(from, 4096)?;
+        for event in &page.events {
+            state.apply(event);
+        }
+        match page.next {
+            Some(next) => from = next,
+            None => return Ok((state, snapshot_position)),
+        }
+    }
 }

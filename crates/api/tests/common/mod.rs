@@ -30,11 +30,7 @@ fn files(dir: &str) -> Vec<(String, String)> {
 
 /// Settings for a service on `data` with the shipped workflows and seeds.
 pub fn settings(data: &Path) -> Settings {
-    Settings {
-        data: data.to_owned(),
-        workflows: files("workflows"),
-        seeds: files("seeds"),
-    }
+    Settings::new(data.to_owned(), files("workflows"), files("seeds"))
 }
 
 /// Executes `query` as `person` on the schema; the response as JSON, errors included.

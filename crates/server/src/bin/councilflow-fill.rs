@@ -94,12 +94,7 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let started = Instant::now();
     let (ids, events) = runtime.block_on(async {
-        let service = Service::open(Settings {
-            data: args.data.clone(),
-            workflows,
-            seeds,
-        })
-        .await?;
+        let service = Service::open(Settings::new(args.data.clone(), workflows, seeds)).await?;
         let ids = fill(&service, args.events, plans, writers).await?;
         // The durable head: every event in the folder, seeds included.
         let events = service.ledger().head().position;
