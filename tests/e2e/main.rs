@@ -27,3 +27,4 @@ mod stockport;
 mod subscriptions;
 mod supervision;
 mod upgrade;
+mod web;

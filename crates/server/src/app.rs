@@ -39,6 +39,8 @@ pub struct Application {
     mailer: Arc<Mailer>,
     reminders: JoinHandle<()>,
     stop_reminders: watch::Sender<bool>,
+    /// The web application's routes.
+    web: axum::Router,
 }
 
 impl Application {
@@ -73,6 +75,18 @@ impl Application {
                 format!("the From address {:?} is not an address", mail.mail_from)
             })?,
         };
+        councilflow_web::check_templates().map_err(anyhow::Error::msg)?;
+        let web = councilflow_web::router(
+            service.clone(),
+            mailer.clone(),
+            councilflow_web::WebSettings {
+                public_url: reminder_settings.public_url.clone(),
+                mail_from: reminder_settings.from.clone(),
+                document: |projections, view| {
+                    crate::document::render(projections, view, crate::cli::Format::Html)
+                },
+            },
+        );
         let (stop_reminders, stopped) = watch::channel(false);
         let reminders =
             reminders::spawn(service.clone(), mailer.clone(), reminder_settings, stopped);
@@ -83,6 +97,7 @@ impl Application {
             mailer,
             reminders,
             stop_reminders,
+            web,
         })
     }
 
@@ -122,12 +137,16 @@ impl Application {
     ) -> anyhow::Result<()> {
         let router = crate::pages::with_private_headers(
             graphql::http::router(self.service.clone(), self.schema)
-                .merge(crate::pages::router(self.service.clone())),
+                .merge(crate::pages::router(self.service.clone()))
+                .merge(self.web),
         );
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(stop)
-            .await
-            .context("serving HTTP")?;
+        axum::serve(
+            self.listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await
+        .context("serving HTTP")?;
         tracing::info!("stopping: finishing the writes in flight");
         let _ = self.stop_reminders.send(true);
         if let Err(e) = self.reminders.await {

@@ -30,6 +30,11 @@ pub enum Command {
     /// Issue a calendar feed address for a person and council (the last line printed), list a
     /// person's feeds, or revoke one. A feed token reads that calendar only.
     FeedToken(FeedTokenArgs),
+    /// A sign-in link for a person, for a first session on one's own machine (the last line
+    /// printed; it works once, for 15 minutes).
+    SignInLink(SignInLinkArgs),
+    /// Sign a person out everywhere: ends their sessions and unused sign-in links.
+    Sessions(SessionsArgs),
     /// Check the ledger's hash chain and indexes (or an export file on its own).
     Verify(VerifyArgs),
     /// Write the whole ledger as newline-delimited JSON.
@@ -146,6 +151,34 @@ pub struct FeedTokenArgs {
 }
 
 #[derive(Args)]
+pub struct SignInLinkArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// The person to sign in.
+    #[arg(long, env = "COUNCILFLOW_PERSON")]
+    pub person: String,
+    /// Where to go once signed in (a path, such as /plans/<id>).
+    #[arg(long)]
+    pub next: Option<String>,
+    /// The address people reach the server at (as given to `serve`).
+    #[arg(
+        long,
+        env = "COUNCILFLOW_PUBLIC_URL",
+        default_value = "http://127.0.0.1:8080"
+    )]
+    pub public_url: String,
+}
+
+#[derive(Args)]
+pub struct SessionsArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// End every session of this person.
+    #[arg(long, env = "COUNCILFLOW_REVOKE_PERSON")]
+    pub revoke_person: String,
+}
+
+#[derive(Args)]
 pub struct VerifyArgs {
     #[command(flatten)]
     pub data: DataArgs,
@@ -221,6 +254,8 @@ pub fn main() -> ExitCode {
         Command::People(args) => commands::people(&args),
         Command::Token(args) => commands::token(&args),
         Command::FeedToken(args) => commands::feed_token(&args),
+        Command::SignInLink(args) => commands::sign_in_link(&args),
+        Command::Sessions(args) => commands::sessions(&args),
         Command::Verify(args) => commands::verify(&args),
         Command::Export(args) => commands::export(&args),
         Command::Import(args) => commands::import(&args),

@@ -18,8 +18,8 @@ use councilflow_governance::{
 use councilflow_ledger::{Config, Ledger, LedgerError};
 
 use crate::cli::{
-    DataArgs, ExportArgs, ExportPlanArgs, FeedTokenArgs, ImportArgs, RecoverArgs, TokenArgs,
-    VerifyArgs,
+    DataArgs, ExportArgs, ExportPlanArgs, FeedTokenArgs, ImportArgs, RecoverArgs, SessionsArgs,
+    SignInLinkArgs, TokenArgs, VerifyArgs,
 };
 use crate::definitions::{self, Kind};
 use crate::document;
@@ -180,6 +180,46 @@ pub fn feed_token(args: &FeedTokenArgs) -> anyhow::Result<()> {
         args.public_url.trim_end_matches('/'),
         councilflow_api::graphql::feed_address(&council, &token)
     );
+    Ok(())
+}
+
+/// A person known to the data folder, or why not.
+fn known_person(data: &Path, person: &str) -> anyhow::Result<PersonId> {
+    let id = PersonId::parse(person).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let known = people_text(data)?
+        .lines()
+        .any(|line| line.split('\t').next() == Some(id.as_str()));
+    if !known {
+        bail!(
+            "no person {id} holds a role here; `councilflow people --data {}` lists them",
+            data.display()
+        );
+    }
+    Ok(id)
+}
+
+pub fn sign_in_link(args: &SignInLinkArgs) -> anyhow::Result<()> {
+    let data = &args.data.data;
+    let person = known_person(data, &args.person)?;
+    let store = councilflow_web::AuthStore::new(data);
+    let secret = store
+        .issue_link(&person, args.next.as_deref())
+        .context("recording the sign-in link")?;
+    eprintln!("a sign-in link for {person}: open it and press \"Sign in\" (it works once, for 15 minutes):");
+    println!(
+        "{}",
+        councilflow_web::sign_in_link(&args.public_url, &secret)
+    );
+    Ok(())
+}
+
+pub fn sessions(args: &SessionsArgs) -> anyhow::Result<()> {
+    let data = &args.data.data;
+    let person = known_person(data, &args.revoke_person)?;
+    councilflow_web::AuthStore::new(data)
+        .revoke_person(&person)
+        .context("recording the revocation")?;
+    println!("signed {person} out everywhere");
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The server's own pages outside GraphQL: `/healthz`, a plan's document (the link in reminders)
-//! and a council's calendar feed, with the headers every response carries.
+//! The server's own routes outside GraphQL and the web application: `/healthz` and a council's
+//! calendar feed, with the headers every response carries. (`/plans/{id}`, the link in
+//! reminders, is the web application's: the plan page, or the document for a bearer token.)
 //!
 //! No credential is ever taken from an address: an address ends up in browser history, proxy
 //! logs and `Referer` headers. A page reads the bearer token from the `Authorization` header
@@ -8,20 +9,17 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use councilflow_api::graphql::Viewer;
 use councilflow_api::Service;
-use councilflow_governance::{CouncilId, PlanId, ReadScope};
+use councilflow_governance::{CouncilId, ReadScope};
 use tower_http::set_header::SetResponseHeaderLayer;
-
-use crate::cli::Format;
 
 pub fn router(service: Service) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/plans/{id}", get(plan_page))
         .route("/calendar/{file}", get(council_calendar))
         .with_state(service)
 }
@@ -57,15 +55,6 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
     (status, format!("{}\n", message.into())).into_response()
 }
 
-/// A bearer token in an address is refused outright, so no one comes to rely on it.
-fn token_in_address() -> Response {
-    refuse(
-        StatusCode::BAD_REQUEST,
-        "a sign-in token is never put in an address (it would stay in browser history and proxy \
-         logs): send it as `Authorization: Bearer <token>`; for a calendar app, use a calendar \
-         feed address (`councilflow feed-token`, or the createCalendarFeed mutation)",
-    )
-}
 
 /// What the viewer signed in by the `Authorization` header reads; otherwise the refusal.
 fn page_viewer(service: &Service, headers: &HeaderMap) -> Result<ReadScope, Refusal> {
@@ -87,48 +76,6 @@ fn page_viewer(service: &Service, headers: &HeaderMap) -> Result<ReadScope, Refu
     }
 }
 
-/// `GET /plans/{id}`: the plan's document with its record of approvals (the link in reminders);
-/// `GET /plans/{id}.json`: the plan's projection as JSON.
-async fn plan_page(
-    State(service): State<Service>,
-    Path(id): Path<String>,
-    Query(query): Query<PageQuery>,
-    headers: HeaderMap,
-) -> Response {
-    if query.token.is_some() {
-        return token_in_address();
-    }
-    let scope = match page_viewer(&service, &headers) {
-        Ok(scope) => scope,
-        Err((status, message)) => return refuse(status, message),
-    };
-    // `/plans/<id>.json` is the same projection as JSON: the plain-HTTP baseline the GraphQL
-    // benchmark compares against, and a simple read for scripts.
-    let (id, json) = match id.strip_suffix(".json") {
-        Some(id) => (id.to_owned(), true),
-        None => (id, false),
-    };
-    let Ok(id) = PlanId::parse(&id) else {
-        return refuse(StatusCode::BAD_REQUEST, format!("{id:?} is not a plan id"));
-    };
-    let read = service.read();
-    // A plan the viewer may not read does not exist for them.
-    let readable = read
-        .projections
-        .plan(&id)
-        .is_some_and(|p| scope.plan(p).is_some());
-    match read.projections.plan_view(&id).filter(|_| readable) {
-        Some(view) if json => axum::Json(view).into_response(),
-        Some(view) => Html(crate::document::render(
-            &read.projections,
-            &view,
-            Format::Html,
-        ))
-        .into_response(),
-        None => refuse(StatusCode::NOT_FOUND, format!("there is no plan {id}")),
-    }
-}
-
 /// `GET /calendar/{council}.ics?feed=<feed token>` (or with `Authorization: Bearer`): the
 /// council's plan deadlines and committee dates, for those who hold a role there.
 async fn council_calendar(
@@ -138,7 +85,7 @@ async fn council_calendar(
     headers: HeaderMap,
 ) -> Response {
     if query.token.is_some() {
-        return token_in_address();
+        return councilflow_web::token_in_address();
     }
     let Some(Ok(council)) = file.strip_suffix(".ics").map(CouncilId::parse) else {
         return refuse(StatusCode::NOT_FOUND, "ask for /calendar/<council-id>.ics");

@@ -9,6 +9,7 @@ pub mod lazyfs;
 pub mod plans;
 mod server;
 pub mod smtp;
+pub mod web;
 pub mod ws;
 
 use std::collections::HashMap;

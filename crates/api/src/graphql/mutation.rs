@@ -120,15 +120,6 @@ async fn shared_mutation(
     })
 }
 
-/// A plan id for a new plan: the first council, the workflow and a random suffix.
-fn new_plan_id(council: &CouncilId, workflow: &WorkflowId) -> PlanId {
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
-    let mut base = format!("{council}-{workflow}");
-    base.truncate(90);
-    PlanId::parse(&format!("{}-{suffix}", base.trim_end_matches('-')))
-        .expect("slugs joined by hyphens with a hex suffix are a slug")
-}
-
 #[Object]
 impl GovernanceMutations {
     /// Starts a plan of a workflow for one or more owning councils, on their route (or the one
@@ -149,7 +140,7 @@ impl GovernanceMutations {
         }
         let plan = match &input.id {
             Some(id) => parse_id("plan", id, PlanId::parse)?,
-            None => new_plan_id(first, &workflow),
+            None => crate::service::new_plan_id(first, &workflow),
         };
         let key_dates = input
             .key_dates

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use councilflow_governance::{
-    load_seeds, streams, DomainEvent, GovernanceError, PersonId, Plan, PlanId, Projections, Scope,
-    Workflows,
+    load_seeds, streams, CouncilId, DomainEvent, GovernanceError, PersonId, Plan, PlanId,
+    Projections, Scope, WorkflowId, Workflows,
 };
 use councilflow_ledger::{self as ledger, Config, ExpectedVersion, Ledger, LedgerError, NewEvent};
 use tokio::sync::watch;
@@ -531,4 +531,13 @@ fn replay(
             None => return Ok((state, snapshot_position)),
         }
     }
+}
+
+/// A plan id for a new plan: the first council, the workflow and a random suffix.
+pub fn new_plan_id(council: &CouncilId, workflow: &WorkflowId) -> PlanId {
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
+    let mut base = format!("{council}-{workflow}");
+    base.truncate(90);
+    PlanId::parse(&format!("{}-{suffix}", base.trim_end_matches('-')))
+        .expect("slugs joined by hyphens with a hex suffix are a slug")
 }

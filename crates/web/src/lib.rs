@@ -1,0 +1,101 @@
+//! The web application: server-rendered pages for the people whose acts councilflow records
+//! (drafters, statutory officers, portfolio holders, clerks, submitters), who cannot be asked to
+//! write GraphQL.
+//!
+//! It sits on the same [`Service`] as the GraphQL API and writes no governance rule of its own:
+//! every act goes through `Service::execute`, every refusal is the engine's, and the acts a page
+//! offers are the ones the engine would accept now (each candidate is decided, without being
+//! recorded, before its form is shown). Pages are complete without JavaScript.
+//!
+//! - `auth`: sign-in by emailed link, sessions kept on the server (`auth/store.rs`).
+//! - `csrf`: every state-changing request must come from our own pages.
+//! - `pages`: the pages and the forms' handlers; `render`: the templates (`templates/`).
+
+mod acts;
+pub mod auth;
+pub mod csrf;
+mod pages;
+mod render;
+
+use std::sync::Arc;
+
+use axum::routing::{get, post};
+use axum::Router;
+use councilflow_api::Service;
+use councilflow_reminders::Mailer;
+
+pub use auth::sign_in_link;
+pub use auth::store::{AuthStore, SESSIONS_FILE};
+
+/// A bearer token put in an address is refused outright (it would stay in browser history and
+/// proxy logs), so no one comes to rely on it; the refusal never echoes it.
+pub fn token_in_address() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::BAD_REQUEST,
+        "a sign-in token is never put in an address (it would stay in browser history and proxy \
+         logs): send it as `Authorization: Bearer <token>`; for a calendar app, use a calendar \
+         feed address (`councilflow feed-token`, or the createCalendarFeed mutation)\n",
+    )
+        .into_response()
+}
+
+/// Parses every template, so a broken one stops the server at start-up with its name.
+pub fn check_templates() -> Result<(), String> {
+    render::check()
+}
+
+/// What the web application needs besides the service.
+#[derive(Clone)]
+pub struct WebSettings {
+    /// The address people reach the server at: links in emails, and the origin forms must come
+    /// from. Never taken from a request's `Host` header.
+    pub public_url: String,
+    /// The From address of sign-in emails.
+    pub mail_from: lettre::message::Mailbox,
+    /// The plan's document with its record of approvals, as HTML (the server's renderer, also
+    /// behind `export-plan`): the print view, and `/plans/{id}` for a bearer token.
+    pub document:
+        fn(&councilflow_governance::Projections, &councilflow_governance::PlanView) -> String,
+}
+
+/// Shared by every page.
+#[derive(Clone)]
+pub(crate) struct Web {
+    pub service: Service,
+    pub mailer: Arc<Mailer>,
+    pub settings: WebSettings,
+    pub auth: Arc<AuthStore>,
+    pub limits: Arc<auth::RateLimits>,
+    pub cookie: auth::CookieSettings,
+}
+
+/// The pages, at `/`, `/sign-in`, `/councils/...` and `/plans/{id}`. `/plans/{id}` is also the
+/// integrators' document (with `Authorization: Bearer`) and `/plans/{id}.json` its projection.
+pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> Router {
+    let web = Web {
+        auth: Arc::new(AuthStore::new(service.data_dir())),
+        limits: Arc::new(auth::RateLimits::default()),
+        cookie: auth::CookieSettings::for_url(&settings.public_url),
+        service,
+        mailer,
+        settings: settings.clone(),
+    };
+    let origin = csrf::Origin::of(&settings.public_url);
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/assets/councilflow.css", get(render::stylesheet))
+        .route("/sign-in", get(auth::sign_in_form).post(auth::send_link))
+        .route(
+            "/sign-in/{secret}",
+            get(auth::confirm_page).post(auth::confirm),
+        )
+        .route("/sign-out", post(auth::sign_out))
+        .route("/councils/{id}", get(pages::council))
+        .route("/councils/{id}/plans", post(acts::start_plan))
+        .route("/plans/{id}/acts/{act}", post(acts::act))
+        .route("/plans/{id}/print", get(pages::print))
+        .route("/plans/{id}", get(pages::plan))
+        .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
+        .with_state(web)
+}

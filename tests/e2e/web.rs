@@ -1,0 +1,268 @@
+//! The web application over HTTP, as a browser without JavaScript uses it: signing in by an
+//! emailed link, sessions, cross-site forms refused, the pages each person may see, acts through
+//! forms, refusals and conflicts in the engine's words. (`browser.rs` drives a real browser.)
+
+use serde_json::json;
+
+use crate::support::web::WebClient;
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_link_opens_a_page_whose_button_signs_in_once() {
+    let app = spawn_app().await;
+    let link = app
+        .sign_in_link("nadia-bell", Some("/councils/derbyshire-dales"))
+        .await;
+    let mut browser = WebClient::new(&app);
+    // A mail scanner opens the link first: that uses nothing up.
+    for _ in 0..2 {
+        let page = browser.get(&link).await;
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains(">Sign in</button>"), "{}", page.body);
+    }
+    let signed_in = browser.post(&link, &[]).await;
+    assert_eq!(signed_in.status, 303);
+    assert_eq!(signed_in.location(), Some("/councils/derbyshire-dales"));
+    let cookie = signed_in.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain loopback HTTP: {cookie}");
+    let home = browser.get("/").await;
+    assert!(home
+        .body
+        .contains("<h1 class=\"govuk-heading-l\">Waiting on you</h1>"));
+    assert!(home.body.contains("Sign out Nadia Bell"));
+
+    // The link works once.
+    let mut other = WebClient::new(&app);
+    let again = other.post(&link, &[]).await;
+    assert_eq!(again.status, 410);
+    assert!(again.body.contains("used already"), "{}", again.body);
+    assert!(other.cookie.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_a_link_answers_the_same_whether_or_not_the_address_is_known() {
+    let app = spawn_app().await;
+    let mut browser = WebClient::new(&app);
+    let known = browser
+        .post("/sign-in", &[("email", "Nadia.Bell@example.org")])
+        .await;
+    let unknown = browser
+        .post("/sign-in", &[("email", "nobody@example.org")])
+        .await;
+    assert_eq!((known.status, unknown.status), (200, 200));
+    assert_eq!(
+        known.body.replace("Nadia.Bell@example.org", "X"),
+        unknown.body.replace("nobody@example.org", "X"),
+        "the answers differ only by the address typed"
+    );
+    // The known address gets an email whose link signs in.
+    let link = emailed_link(&app, "nadia.bell@example.org").await;
+    assert_eq!(browser.post(&link, &[]).await.status, 303);
+    assert!(!std::fs::read_dir(app.data_dir().join("mail"))
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+        .any(|m| m.contains("nobody@example.org")));
+}
+
+/// The sign-in link in an email to `address` (`.eml` files: no SMTP server here).
+async fn emailed_link(app: &TestApp, address: &str) -> String {
+    let mail = app.data_dir().join("mail");
+    let guard = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found = std::fs::read_dir(&mail).ok().and_then(|d| {
+            d.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .find(|m| m.contains("Sign in to councilflow") && m.contains(address))
+        });
+        if let Some(email) = found {
+            // Quoted-printable, as a mail client reads it.
+            let email = email
+                .replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=");
+            return email
+                .split_whitespace()
+                .find(|w| w.contains("/sign-in/"))
+                .expect("a link in the email")
+                .to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < guard,
+            "no sign-in email to {address} in {}: {:?}",
+            mail.display(),
+            std::fs::read_dir(&mail).map(|d| d
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect::<Vec<_>>())
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_from_another_site_or_of_unknown_origin_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let head = app.head_cursor().await;
+    let form = [
+        ("form_id", "section-achievements"),
+        ("section", "achievements"),
+        ("expected_revision", "0"),
+        ("text", "Forged."),
+    ];
+    let path = format!("/plans/{plan}/acts/edit-section");
+    for headers in [
+        vec![("sec-fetch-site", "cross-site")],
+        vec![("sec-fetch-site", "same-site")],
+        vec![("origin", "http://evil.example")],
+        vec![],
+    ] {
+        let answer = ravi.post_with(&path, &form, &headers).await;
+        assert_eq!(answer.status, 403, "{headers:?}: {}", answer.body);
+    }
+    assert!(app.events_after(&head).await.is_empty(), "nothing written");
+    // From our own page it goes through.
+    let origin = app.address.clone();
+    let answer = ravi
+        .post_with(&path, &form, &[("origin", origin.as_str())])
+        .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_councils_officer_sees_no_such_plan_and_a_reminder_link_returns_after_sign_in() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("nadia-bell", &["derbyshire-dales"]).await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let page = ravi.get(&format!("/plans/{plan}")).await;
+    assert_eq!(page.status, 404);
+    assert!(!page.body.contains("Derbyshire Dales"), "{}", page.body);
+
+    let mut stranger = WebClient::new(&app);
+    let answer = stranger.get(&format!("/plans/{plan}")).await;
+    assert_eq!(answer.status, 303);
+    let to = answer.location().unwrap().to_owned();
+    assert_eq!(to, format!("/sign-in?next=/plans/{plan}"));
+    assert_eq!(stranger.get(&to).await.status, 200);
+    // The sign-in form carries where they were going; the emailed link returns them there.
+    let next = format!("/plans/{plan}");
+    let sent = stranger
+        .post(
+            "/sign-in",
+            &[("email", "nadia.bell@example.org"), ("next", &next)],
+        )
+        .await;
+    assert_eq!(sent.status, 200);
+    let link = emailed_link(&app, "nadia.bell@example.org").await;
+    let signed_in = stranger.post(&link, &[]).await;
+    assert_eq!(signed_in.location(), Some(next.as_str()));
+    assert_eq!(stranger.get(&next).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_off_on_a_revision_edited_since_shows_a_conflict_naming_the_change() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    let mut maria = app.web_session("maria-costa").await;
+    let page = maria.get(&format!("/plans/{plan}")).await;
+    assert!(page.body.contains(">Sign off</button>"), "{}", page.body);
+    let read = app.plan("maria-costa", &plan).await["revision"].clone();
+
+    // Ravi saves a section while Maria reads.
+    app.act(
+        "ravi-patel",
+        "editSection",
+        json!({ "planId": plan, "sectionId": "achievements", "text": "Changed while she read." }),
+    )
+    .await;
+    let head = app.head_cursor().await;
+    let revision = read.to_string();
+    let answer = maria
+        .post(
+            &format!("/plans/{plan}/acts/sign-off"),
+            &[
+                ("form_id", "sign-off"),
+                ("stage", "member-oversight"),
+                ("role", "portfolio-holder"),
+                ("council", "stockport"),
+                ("expected_revision", revision.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 409, "{}", answer.body);
+    assert!(
+        answer.body.contains("govuk-error-summary"),
+        "{}",
+        answer.body
+    );
+    assert!(
+        answer.body.contains("Ravi Patel"),
+        "names who changed it: {}",
+        answer.body
+    );
+    assert!(answer.body.contains("<title>Error: "), "the title says so");
+    assert!(app.events_after(&head).await.is_empty(), "nothing written");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buttons_a_person_may_not_use_are_not_shown_and_the_server_refuses_them_anyway() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let page = ravi.get(&format!("/plans/{plan}")).await;
+    assert!(
+        page.body.contains("Save section"),
+        "{} {}",
+        page.status,
+        page.body
+    );
+    for absent in [
+        ">Sign off<",
+        ">Submit plan<",
+        ">Publish plan<",
+        ">Record decision<",
+    ] {
+        assert!(!page.body.contains(absent), "{absent} shown to the drafter");
+    }
+    let head = app.head_cursor().await;
+    let answer = ravi
+        .post(
+            &format!("/plans/{plan}/acts/sign-off"),
+            &[
+                ("form_id", "sign-off"),
+                ("stage", "member-oversight"),
+                ("role", "portfolio-holder"),
+                ("council", "stockport"),
+                ("expected_revision", "6"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    assert!(answer.body.contains("govuk-error-summary"));
+    assert!(app.events_after(&head).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_and_revoking_a_person_end_their_sessions() {
+    let app = spawn_app().await;
+    let mut first = app.web_session("ravi-patel").await;
+    let mut second = app.web_session("ravi-patel").await;
+    let cookie = first.cookie.clone();
+    let out = first.post("/sign-out", &[]).await;
+    assert_eq!(out.status, 200);
+    // The old cookie no longer works, even if kept.
+    first.cookie = cookie;
+    assert_eq!(first.get("/").await.status, 303);
+    assert_eq!(second.get("/").await.status, 200);
+
+    let revoked = app
+        .cli(&["sessions", "--revoke-person", "ravi-patel"])
+        .await;
+    assert!(revoked.status.success());
+    assert_eq!(second.get("/").await.status, 303, "signed out everywhere");
+}
