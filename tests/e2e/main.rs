@@ -7,6 +7,7 @@ mod alliance;
 mod auth;
 mod authz;
 mod authz_reads;
+mod browser;
 mod calendar_feeds;
 mod cli;
 mod crash;

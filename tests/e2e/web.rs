@@ -266,3 +266,31 @@ async fn signing_out_and_revoking_a_person_end_their_sessions() {
     assert!(revoked.status.success());
     assert_eq!(second.get("/").await.status, 303, "signed out everywhere");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_visit_is_under_100_kb_compressed_with_nothing_from_another_site() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let http = reqwest::Client::new();
+    let mut total = 0;
+    for path in [
+        format!("/plans/{plan}"),
+        "/assets/councilflow.css".to_owned(),
+    ] {
+        let mut request = http
+            .get(format!("{}{path}", app.address))
+            .header("accept-encoding", "gzip");
+        if let Some(cookie) = &ravi.cookie {
+            request = request.header("cookie", cookie);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(response.headers()["content-encoding"], "gzip", "{path}");
+        total += response.bytes().await.unwrap().len();
+    }
+    assert!(total < 100_000, "a first visit is {total} bytes compressed");
+    let page = ravi.get(&format!("/plans/{plan}")).await;
+    assert!(!page.body.contains("http://") && !page.body.contains("https://"));
+}

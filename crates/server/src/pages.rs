@@ -55,7 +55,6 @@ fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
     (status, format!("{}\n", message.into())).into_response()
 }
 
-
 /// What the viewer signed in by the `Authorization` header reads; otherwise the refusal.
 fn page_viewer(service: &Service, headers: &HeaderMap) -> Result<ReadScope, Refusal> {
     let header = headers

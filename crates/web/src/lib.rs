@@ -97,5 +97,7 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         .route("/plans/{id}/print", get(pages::print))
         .route("/plans/{id}", get(pages::plan))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
+        // Pages and the stylesheet go gzipped to browsers that ask (a first visit stays small).
+        .layer(tower_http::compression::CompressionLayer::new())
         .with_state(web)
 }

@@ -1,0 +1,293 @@
+//! The web application in a real browser (headless Chromium over WebDriver): the Derbyshire Dales
+//! route walked by the people who act on it, each page and each error and conflict state checked
+//! with axe-core for WCAG 2.x A and AA, one act done with the keyboard alone. Screenshots go to
+//! `target/web-screenshots/`.
+
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+use fantoccini::Locator;
+use serde_json::json;
+
+use crate::support::browser::Browser;
+use crate::support::smtp::{free_port, SmtpServer};
+use crate::support::*;
+
+/// Signs `person` in through a link from `councilflow sign-in-link`.
+async fn sign_in(app: &TestApp, browser: &Browser, person: &str, next: &str) {
+    let link = app.sign_in_link(person, Some(next)).await;
+    browser.goto(&link).await;
+    browser.press("Sign in").await;
+}
+
+/// Opens the plan page, presses `button` in the form whose fieldset has id `form`, and checks the
+/// banner that says it was done.
+async fn act(browser: &Browser, plan: &str, form: &str, button: &str) {
+    browser.goto(&format!("/plans/{plan}")).await;
+    let xpath = format!("//fieldset[@id='{form}']//button[normalize-space()='{button}']");
+    browser.submit(&xpath).await;
+    let html = browser.html().await;
+    assert!(
+        html.contains("govuk-notification-banner--success"),
+        "{form}: {button} was not done:\n{html}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_derbyshire_dales_route_walked_in_a_browser_meets_wcag_on_every_page() {
+    let smtp = SmtpServer::start(free_port()).await;
+    let app = spawn_app_with(&["--smtp-url", &smtp.url()]).await;
+    let browser = Browser::start(&app.address).await;
+
+    // Sign in through the emailed link, by the keyboard alone.
+    browser.goto("/").await;
+    assert_eq!(browser.title().await, "Sign in – councilflow");
+    browser.check_page("01-sign-in").await;
+    // A malformed address: the error summary, linked to the field.
+    browser.fill("email", "not an address").await;
+    browser.press("Send me a sign-in link").await;
+    assert!(browser.title().await.starts_with("Error: "));
+    browser.check_page("02-sign-in-error").await;
+    browser.fill("email", "nadia.bell@example.org").await;
+    browser.press("Send me a sign-in link").await;
+    browser.check_page("03-check-your-email").await;
+    let guard = Instant::now() + Duration::from_secs(60);
+    let link = loop {
+        let messages = smtp.messages();
+        if let Some(m) = messages
+            .iter()
+            .find(|m| m.subject == "Sign in to councilflow")
+        {
+            break m
+                .text
+                .split_whitespace()
+                .find(|w| w.contains("/sign-in/"))
+                .expect("a link")
+                .to_owned();
+        }
+        assert!(Instant::now() < guard, "no sign-in email: {}", smtp.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.goto(&link).await;
+    browser.check_page("04-sign-in-button").await;
+    // Tab to the "Sign in" button and press Enter.
+    let body = browser.client.find(Locator::Css("body")).await.unwrap();
+    body.click().await.unwrap();
+    for _ in 0..10 {
+        let active = browser.client.active_element().await.unwrap();
+        if active.text().await.unwrap_or_default().trim() == "Sign in" {
+            break;
+        }
+        active.send_keys(&Key::Tab.to_string()).await.unwrap();
+    }
+    let active = browser.client.active_element().await.unwrap();
+    assert_eq!(
+        active.text().await.unwrap().trim(),
+        "Sign in",
+        "reached by Tab"
+    );
+    browser
+        .client
+        .execute("window.__councilflowOld = true;", vec![])
+        .await
+        .unwrap();
+    active.send_keys(&Key::Enter.to_string()).await.unwrap();
+    browser.wait_for_new_page().await;
+    assert_eq!(browser.title().await, "Waiting on you – councilflow");
+    browser.check_page("05-waiting-on-you").await;
+
+    // Nadia starts the plan from her council's page and drafts it.
+    browser.goto("/councils/derbyshire-dales").await;
+    browser.check_page("06-council").await;
+    browser
+        .client
+        .find(Locator::Css("input[value='productivity-plan-2024']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.press("Start a plan").await;
+    let url = browser.client.current_url().await.unwrap();
+    let plan = url.path().trim_start_matches("/plans/").to_owned();
+    browser.check_page("07-plan-new").await;
+    for section in [
+        "achievements",
+        "transforming-services",
+        "technology-and-data",
+        "reducing-wasteful-spend",
+    ] {
+        browser.goto(&format!("/plans/{plan}")).await;
+        if browser
+            .client
+            .find(Locator::Id(&format!("section-{section}")))
+            .await
+            .is_err()
+        {
+            continue;
+        }
+        browser
+            .fill(
+                &format!("section-{section}"),
+                &format!("Derbyshire Dales on {section}."),
+            )
+            .await;
+        let xpath = format!(
+            "//textarea[@id='section-{section}']/ancestor::form//button[normalize-space()='Save section']"
+        );
+        browser.submit(&xpath).await;
+        let saved = browser.html().await;
+        assert!(saved.contains("Section saved"), "{section}: {saved}");
+    }
+    // The group's barriers text, agreed through GraphQL, adopted in the browser.
+    app.agree_barriers("Barriers the government can remove, agreed by the group.")
+        .await;
+    act(&browser, &plan, "adopt-barriers", "Adopt section").await;
+    browser.check_page("08-plan-drafted").await;
+
+    // Another council's officer: a draft of Derbyshire Dales does not exist for him.
+    let ravi = Browser::start(&app.address).await;
+    sign_in(&app, &ravi, "ravi-patel", "/").await;
+    ravi.goto(&format!("/plans/{plan}")).await;
+    assert_eq!(ravi.title().await, "Page not found – councilflow");
+    ravi.check_page("13-not-found").await;
+
+    // The statutory officers sign, each in their own session.
+    let signers = [
+        ("martin-ashby", "leadership-team", "chief-executive"),
+        (
+            "harriet-doyle",
+            "report-authorisation",
+            "monitoring-officer",
+        ),
+        ("martin-ashby", "report-authorisation", "chief-executive"),
+        ("claire-fenwick", "report-authorisation", "s151-officer"),
+    ];
+    for (i, (person, stage, role)) in signers.iter().enumerate() {
+        let officer = Browser::start(&app.address).await;
+        sign_in(&app, &officer, person, &format!("/plans/{plan}")).await;
+        if i == 0 {
+            officer.check_page("09-plan-before-sign-off").await;
+        }
+        act(
+            &officer,
+            &plan,
+            &format!("sign-off-{stage}-{role}-derbyshire-dales"),
+            "Sign off",
+        )
+        .await;
+        officer.close().await;
+    }
+
+    // The clerk records the committee's approval.
+    let clerk = Browser::start(&app.address).await;
+    sign_in(&app, &clerk, "gareth-lowe", &format!("/plans/{plan}")).await;
+    clerk.goto(&format!("/plans/{plan}")).await;
+    let form = "decision-committee-approval-derbyshire-dales";
+    // Without a date: the engine's refusal, in an error summary, the form kept.
+    clerk
+        .fill(
+            &format!("{form}-committee"),
+            "Governance and Resources Committee",
+        )
+        .await;
+    clerk
+        .submit(&format!(
+            "//fieldset[@id='{form}']//button[normalize-space()='Record decision']"
+        ))
+        .await;
+    assert!(
+        clerk.title().await.starts_with("Error: "),
+        "{}",
+        clerk.html().await
+    );
+    assert!(
+        clerk
+            .html()
+            .await
+            .contains("Governance and Resources Committee"),
+        "kept as typed"
+    );
+    clerk.check_page("10-decision-error").await;
+    clerk
+        .fill(
+            &format!("{form}-committee"),
+            "Governance and Resources Committee",
+        )
+        .await;
+    clerk.fill(&format!("{form}-date"), "2024-07-18").await;
+    clerk.fill(&format!("{form}-minute"), "GRC/24/31").await;
+    clerk
+        .submit(&format!(
+            "//fieldset[@id='{form}']//button[normalize-space()='Record decision']"
+        ))
+        .await;
+    assert!(
+        clerk.html().await.contains("Committee decision recorded"),
+        "{}",
+        clerk.html().await
+    );
+    clerk.close().await;
+
+    // The submitter submits and publishes.
+    let submitter = Browser::start(&app.address).await;
+    sign_in(&app, &submitter, "ellie-shaw", "/").await;
+    submitter.check_page("11-waiting-on-submitter").await;
+    act(&submitter, &plan, "submit", "Submit plan").await;
+    submitter.goto(&format!("/plans/{plan}")).await;
+    submitter
+        .fill(
+            "publish-url",
+            "https://www.derbyshiredales.gov.uk/productivity-plan",
+        )
+        .await;
+    submitter.press("Publish plan").await;
+    assert!(submitter.html().await.contains("Plan published"));
+    submitter.check_page("12-plan-published").await;
+    submitter.goto(&format!("/plans/{plan}/print")).await;
+    assert!(submitter.html().await.contains("Record of approvals"));
+    submitter.close().await;
+
+    // Once published, anyone signed in reads it, with nothing to act on.
+    ravi.goto(&format!("/plans/{plan}")).await;
+    assert_eq!(
+        ravi.title().await,
+        "Productivity plan 2024: Derbyshire Dales District Council – councilflow"
+    );
+    assert!(!ravi.html().await.contains("What you can do now"));
+    ravi.close().await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_signing_while_the_drafter_saves_gets_a_conflict_page_naming_the_change() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    let officer = Browser::start(&app.address).await;
+    sign_in(&app, &officer, "maria-costa", &format!("/plans/{plan}")).await;
+    let drafter = Browser::start(&app.address).await;
+    sign_in(&app, &drafter, "ravi-patel", &format!("/plans/{plan}")).await;
+
+    // Both have the page open; the drafter saves first.
+    officer.goto(&format!("/plans/{plan}")).await;
+    drafter.goto(&format!("/plans/{plan}")).await;
+    drafter
+        .fill("section-achievements", "Changed while the officer read.")
+        .await;
+    let xpath = "//textarea[@id='section-achievements']/ancestor::form//button[normalize-space()='Save section']";
+    drafter.submit(xpath).await;
+    let saved = drafter.html().await;
+    assert!(saved.contains("Section saved"), "{saved}");
+
+    officer.press("Sign off").await;
+    let html = officer.html().await;
+    assert!(officer.title().await.starts_with("Error: "), "{html}");
+    assert!(html.contains("Ravi Patel"), "names who changed it: {html}");
+    assert!(html.contains("Nothing was recorded"), "{html}");
+    officer.check_page("20-conflict").await;
+    let signed = app.plan("ravi-patel", &plan).await;
+    assert_eq!(stage(&signed, "member-oversight")["signOffs"], json!([]));
+    officer.close().await;
+    drafter.close().await;
+}
