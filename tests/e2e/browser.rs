@@ -244,6 +244,21 @@ async fn the_derbyshire_dales_route_walked_in_a_browser_meets_wcag_on_every_page
     submitter.press("Publish plan").await;
     assert!(submitter.html().await.contains("Plan published"));
     submitter.check_page("12-plan-published").await;
+    // At 320 CSS pixels wide (and so at 400 % zoom) the pages reflow, with nothing cut off.
+    submitter.client.set_window_size(320, 800).await.unwrap();
+    for (path, name) in [
+        (format!("/plans/{plan}"), "14-plan-320px"),
+        ("/".to_owned(), "15-home-320px"),
+        ("/councils/derbyshire-dales".to_owned(), "16-council-320px"),
+    ] {
+        submitter.goto(&path).await;
+        submitter.check_page(name).await;
+        assert!(
+            submitter.fits_width().await,
+            "{path} scrolls sideways at 320 px"
+        );
+    }
+    submitter.client.set_window_size(1280, 1024).await.unwrap();
     submitter.goto(&format!("/plans/{plan}/print")).await;
     assert!(submitter.html().await.contains("Record of approvals"));
     submitter.close().await;

@@ -178,6 +178,19 @@ impl Browser {
         );
     }
 
+    /// Whether the page fits its window's width without scrolling sideways (WCAG 1.4.10 Reflow:
+    /// 320 CSS pixels wide, which is also 1280 pixels at 400 % zoom).
+    pub async fn fits_width(&self) -> bool {
+        self.client
+            .execute(
+                "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .map(|v| v == Value::Bool(true))
+            .unwrap_or(false)
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let dir = repo_path("target/web-screenshots");
         let _ = std::fs::create_dir_all(&dir);
