@@ -6,7 +6,9 @@
 --        floor : GET /plans/<id>.json, the same projection served by plain axum
 --        edit  : POST /graphql, editSection on PLANS (comma-separated; each thread takes its own
 --                share) x the six sections, each request a different text
--- TOKEN  bearer token
+--        page  : GET /plans/<id>, the web application's plan page, as a signed-in person
+--        home  : GET /, the web application's "Waiting on you", as a signed-in person
+-- TOKEN  bearer token (page, home: the session cookie, name=value)
 -- PLANS  plan id (read, floor) or comma-separated plan ids (edit)
 -- RATE   target requests/s for the whole run (all threads), or 0 for no pacing (saturation)
 -- THREADS the -t value (to split RATE between the threads)
@@ -70,7 +72,14 @@ function init(args)
     interval_ms = 1000 * thread_total / rate
   end
   local headers = { ["Authorization"] = "Bearer " .. token }
-  if mode == "read" then
+  if mode == "page" or mode == "home" then
+    headers = { ["Cookie"] = token }
+  end
+  if mode == "page" then
+    fixed_request = wrk.format("GET", "/plans/" .. plans[1], headers, nil)
+  elseif mode == "home" then
+    fixed_request = wrk.format("GET", "/", headers, nil)
+  elseif mode == "read" then
     headers["Content-Type"] = "application/json"
     local body = string.format('{"query":"%s","variables":{"id":"%s"}}', READ_QUERY, plans[1])
     fixed_request = wrk.format("POST", "/graphql", headers, body)
@@ -91,6 +100,8 @@ function init(args)
     error("unknown mode " .. tostring(mode))
   end
   expect_plan = '"' .. plans[1] .. '"'
+  if mode == "page" then expect_plan = "/plans/" .. plans[1] .. "/print" end
+  if mode == "home" then expect_plan = "<h1 class=\"govuk-heading-l\">Waiting on you</h1>" end
 end
 
 function request()

@@ -438,6 +438,26 @@ def main():
     J["query_p99_ratio_100k_vs_10k"] = ratio(J["query_p99_ms_100k"], J["query_p99_ms_10k"])
     J["query_p99_ratio_1m_vs_10k"] = ratio(J["query_p99_ms_1m"], J["query_p99_ms_10k"])
 
+    # The web application (part "web"): pages at a fixed rate, saturation beside the JSON floor.
+    web_bytes = load_json(os.path.join(R, "web", "bytes.json"))
+    for m in ("page", "home"):
+        r = runs.get(f"web-{m}-fixed")
+        J[f"web_{m}_p50_ms"] = r["p50_ms"] if r else None
+        J[f"web_{m}_p99_ms"] = r["p99_ms"] if r else None
+        J[f"web_{m}_rate_achieved"] = r["per_s"] if r else None
+        J[f"web_{m}_failures"] = r["all_failures"] if r else None
+    web_sat = {}
+    for m in ("page", "home", "floor"):
+        chosen = [r for n, r in sorted(runs.items()) if n.startswith(f"web-sat-{m}-r")]
+        web_sat[m] = median([r["per_s"] for r in chosen]) if chosen else None
+        J[f"web_sat_{m}_per_s"] = web_sat[m]
+        J[f"web_sat_{m}_failures"] = sum(r["all_failures"] for r in chosen) if chosen else None
+    J["web_page_vs_floor"] = ratio(web_sat["page"], web_sat["floor"])
+    J["web_home_vs_floor"] = ratio(web_sat["home"], web_sat["floor"])
+    J["web_first_visit_gzip_bytes"] = (web_bytes["page_html_gzip"] + web_bytes["css_gzip"]
+                                       + web_bytes["js"]) if web_bytes else None
+    web_rate = params.get("web_rate", 100)
+
     targets = [
         ("councilflow ≥ 0.9 × PostgreSQL, 1 writer", f"{num(J['cf_vs_pg_w1'], 2)} ×",
          met(J["cf_vs_pg_w1"], TARGET_CF_VS_PG_W1)),
@@ -462,13 +482,29 @@ def main():
          met(J["startup_s_1m"], TARGET_STARTUP_S_1M, at_least=False)),
         ("peak RSS < 300 MB at 1M events", f"{num(mb(J['rss_bytes_1m']), 0)} MB",
          met(J["rss_bytes_1m"], TARGET_RSS_BYTES_1M, at_least=False)),
+        ("web: plan page p99 < 10 ms at 100 req/s (1,000 plans)",
+         f"{num(J['web_page_p99_ms'], 2)} ms at {num(J['web_page_rate_achieved'])} req/s",
+         fixed_rate_met(J["web_page_p99_ms"], 10.0, J["web_page_failures"],
+                        J["web_page_rate_achieved"], web_rate)),
+        ("web: Waiting on you p99 < 10 ms at 100 req/s (1,000 plans)",
+         f"{num(J['web_home_p99_ms'], 2)} ms at {num(J['web_home_rate_achieved'])} req/s",
+         fixed_rate_met(J["web_home_p99_ms"], 10.0, J["web_home_failures"],
+                        J["web_home_rate_achieved"], web_rate)),
+        ("web: plan page ≥ 0.5 × the JSON floor at saturation", f"{num(J['web_page_vs_floor'], 2)} ×",
+         met(J["web_page_vs_floor"], 0.5)),
+        ("web: Waiting on you ≥ 0.5 × the JSON floor at saturation",
+         f"{num(J['web_home_vs_floor'], 2)} ×", met(J["web_home_vs_floor"], 0.5)),
+        ("web: first visit < 100 KB compressed", f"{num(J['web_first_visit_gzip_bytes'])} bytes",
+         met(J["web_first_visit_gzip_bytes"], 100_000, at_least=False)),
     ]
     J["targets_met"] = sum(1 for t in targets if t[2] is True)
     J["targets_missed"] = sum(1 for t in targets if t[2] is False)
     J["targets_not_measured"] = sum(1 for t in targets if t[2] is None)
     failure_keys = ["pg_failures", "read_failures", "write_failures", "read_max_failures",
                     "floor_failures", "write_max_failures"] + \
-                   [f"query_failures_{k}" for k in SIZE_KEYS.values()]
+                   [f"query_failures_{k}" for k in SIZE_KEYS.values()] + \
+                   ["web_page_failures", "web_home_failures", "web_sat_page_failures",
+                    "web_sat_home_failures", "web_sat_floor_failures"]
     J["failures_total"] = sum(J[k] or 0 for k in failure_keys)
 
     # -----------------------------------------------------------------------------------------
@@ -735,6 +771,40 @@ def main():
           f"Query p99 across sizes (should stay flat): 100k / 10k = "
           f"{num(J['query_p99_ratio_100k_vs_10k'], 2)} ×, 1M / 10k = "
           f"{num(J['query_p99_ratio_1m_vs_10k'], 2)} ×.")
+    else:
+        w("Not run in this invocation.")
+    w("")
+
+    w("### 5. The web application: the plan page and \"Waiting on you\" with 1,000 plans")
+    w("")
+    if J["web_page_p99_ms"] is not None:
+        w("`councilflow-fill` writes 1,000 Stockport plans (20,000 events); Ravi Patel, their "
+          "drafter, signs in through `councilflow sign-in-link` and the link's button, and wrk "
+          "sends his session cookie. **Plan page:** `GET /plans/<id>` (the route, the acts the "
+          "engine would accept now, sections, history). **Waiting on you:** `GET /`, which asks "
+          "the engine about every act on every one of his 1,000 plans. Every body is checked. "
+          "**Floor:** `GET /plans/<id>.json` with a bearer token, the same process. Fixed rate "
+          f"as in part 3 ({web_rate} req/s); saturation: {params.get('sat_conns')} connections, rounds "
+          "alternating, median per s.")
+        w("")
+        rows = []
+        for m, label in (("page", "plan page"), ("home", "Waiting on you")):
+            rows.append([label, num(web_rate), num(J[f"web_{m}_rate_achieved"]),
+                         num(J[f"web_{m}_p50_ms"], 2), num(J[f"web_{m}_p99_ms"], 2),
+                         fail_text(J[f"web_{m}_failures"]), num(J[f"web_sat_{m}_per_s"]),
+                         f"{num(J[f'web_{m}_vs_floor'], 2)} × floor"])
+        rows.append(["floor: GET /plans/<id>.json", "", "", "", "", fail_text(J["web_sat_floor_failures"]),
+                     num(J["web_sat_floor_per_s"]), "baseline"])
+        w(table(["page", "target req/s", "achieved req/s", "p50 ms", "p99 ms", "failures",
+                 "saturation req/s", "ratio"], rows))
+        w("")
+        if web_bytes:
+            w("**Bytes** (as sent to a browser, gzip; no JavaScript is served): plan page "
+              f"{num(web_bytes['page_html'])} B of HTML, {num(web_bytes['page_html_gzip'])} B gzipped; "
+              f"Waiting on you {num(web_bytes['home_html'])} B, {num(web_bytes['home_html_gzip'])} B "
+              f"gzipped; the stylesheet {num(web_bytes['css'])} B, {num(web_bytes['css_gzip'])} B "
+              f"gzipped. A first visit (plan page and stylesheet): "
+              f"{num(J['web_first_visit_gzip_bytes'])} B.")
     else:
         w("Not run in this invocation.")
     w("")

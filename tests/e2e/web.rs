@@ -294,3 +294,33 @@ async fn a_first_visit_is_under_100_kb_compressed_with_nothing_from_another_site
     let page = ravi.get(&format!("/plans/{plan}")).await;
     assert!(!page.body.contains("http://") && !page.body.contains("https://"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_says_who_did_what_and_which_approvals_an_edit_made_out_of_date() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    app.draft_sections("ravi-patel", &plan).await;
+    app.act(
+        "maria-costa",
+        "signOff",
+        json!({ "planId": plan, "stageId": "member-oversight", "role": "portfolio-holder" }),
+    )
+    .await;
+    app.act(
+        "ravi-patel",
+        "editSection",
+        json!({ "planId": plan, "sectionId": "achievements", "text": "Rewritten after sign-off." }),
+    )
+    .await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let page = ravi.get(&format!("/plans/{plan}")).await;
+    let history = page.body.split("History</h2>").nth(1).unwrap();
+    assert!(
+        history.contains("Cllr Maria Costa signed off as Portfolio Holder (member-oversight)"),
+        "{history}"
+    );
+    assert!(
+        history.contains("Ravi Patel edited the section &#x27;achievements&#x27; (revision 7). This made out of date: Cllr Maria Costa&#x27;s sign-off as Portfolio Holder of Stockport"),
+        "{history}"
+    );
+}

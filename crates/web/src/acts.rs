@@ -363,24 +363,40 @@ pub(crate) fn done_message(act: &str) -> Option<&'static str> {
     })
 }
 
-/// An event kind in words, for the history.
-pub(crate) fn describe_kind(kind: &str) -> String {
-    let words = match kind {
-        "PlanStarted" => "started the plan",
-        "SectionEdited" => "edited a section",
-        "SharedSectionAdopted" => "adopted a shared section",
-        "SignedOff" => "signed off",
-        "SignOffWithdrawn" => "withdrew a sign-off",
-        "CommitteeDecisionRecorded" => "recorded a committee decision",
-        "MeetingScheduled" => "scheduled a committee meeting",
-        "PlanSubmitted" => "submitted the plan",
-        "PlanPublished" => "published the plan",
-        "DeadlineExtended" => "recorded an extension",
-        "DeadlineSet" => "set a deadline",
-        "KeyDateSet" => "set a key date",
-        other => return other.to_owned(),
-    };
-    words.to_owned()
+/// An event in words, for the history.
+pub(crate) fn describe(kind: &str, payload: &Value) -> String {
+    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
+    let revision = payload["plan_revision"].as_u64();
+    let at_revision = revision.map_or_else(String::new, |r| format!(" (revision {r})"));
+    let role =
+        || Role::parse(&text("role")).map_or_else(|_| text("role"), |r| r.title().to_owned());
+    match kind {
+        "PlanStarted" => "started the plan".to_owned(),
+        "SectionEdited" => format!("edited the section '{}'{at_revision}", text("section")),
+        "SharedSectionAdopted" => format!(
+            "adopted the shared section '{}'{at_revision}",
+            text("section")
+        ),
+        "SignedOff" => format!("signed off as {} ({}){at_revision}", role(), text("stage")),
+        "SignOffWithdrawn" => format!("withdrew a sign-off as {}: {}", role(), text("reason")),
+        "CommitteeDecisionRecorded" => format!(
+            "recorded the decision of {} on {}: {}{at_revision}",
+            text("committee"),
+            text("meeting_date"),
+            text("decision").to_lowercase().replace('_', " ")
+        ),
+        "MeetingScheduled" => format!(
+            "scheduled {} for {}",
+            text("committee"),
+            text("meeting_date")
+        ),
+        "PlanSubmitted" => format!("submitted the plan{at_revision}"),
+        "PlanPublished" => format!("published the plan at {}", text("url")),
+        "DeadlineExtended" => format!("recorded an extension granted by {}", text("granted_by")),
+        "DeadlineSet" => "set a deadline".to_owned(),
+        "KeyDateSet" => "set a key date".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// What the page shows after a refusal: the engine's message, the form as typed, what changed.

@@ -353,7 +353,9 @@ fn plan_context(projections: &Projections, view: &PlanView, candidates: &[Candid
     })
 }
 
-/// The plan's history in words: who did what, when.
+/// The plan's history in words: who did what, when, and which approvals an edit made out of date
+/// (those the engine marks stale now, each put against the first edit after the revision it
+/// approved).
 fn history(web: &Web, view: &PlanView) -> Vec<Value> {
     let stream = councilflow_governance::streams::plan(&view.plan.id);
     let Ok(events) = web.service.ledger().read_stream(&stream, 1, usize::MAX) else {
@@ -361,16 +363,57 @@ fn history(web: &Web, view: &PlanView) -> Vec<Value> {
     };
     let state = web.service.read();
     let projections = &state.projections;
-    events
+    let plan = &view.plan;
+    // Stale sign-offs now: (the revision approved, who approved it as what).
+    let stale: Vec<(u64, String)> = view
+        .stages
         .iter()
-        .rev()
-        .map(|e| {
+        .flat_map(|stage| stage.requirements.iter().map(move |r| (stage, r)))
+        .filter(|(_, r)| r.stale)
+        .filter_map(|(stage, r)| {
+            plan.sign_offs
+                .iter()
+                .rev()
+                .find(|s| s.stage == stage.id && s.role == r.role && s.council == r.council)
+                .map(|s| {
+                    (
+                        s.plan_revision,
+                        format!(
+                            "{}'s sign-off as {} of {}",
+                            person_name(projections, &s.by),
+                            r.role.title(),
+                            council_name(projections, &r.council)
+                        ),
+                    )
+                })
+        })
+        .collect();
+    let mut edits: Vec<(usize, u64)> = Vec::new();
+    let mut out: Vec<Value> = events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
             let who = PersonId::parse(&e.actor)
                 .map(|p| person_name(projections, &p))
                 .unwrap_or_else(|_| e.actor.clone());
-            json!({ "at": when(e.at), "who": who, "what": acts::describe_kind(&e.kind) })
+            let payload = e.payload_json();
+            if e.kind == "SectionEdited" || e.kind == "SharedSectionAdopted" {
+                if let Some(revision) = payload["plan_revision"].as_u64() {
+                    edits.push((i, revision));
+                }
+            }
+            json!({ "at": when(e.at), "who": who, "what": acts::describe(&e.kind, &payload), "stale": [] })
         })
-        .collect()
+        .collect();
+    for (revision, label) in stale {
+        if let Some((i, _)) = edits.iter().find(|(_, r)| *r > revision) {
+            if let Some(list) = out[*i]["stale"].as_array_mut() {
+                list.push(Value::from(format!("{label} (revision {revision})")));
+            }
+        }
+    }
+    out.reverse();
+    out
 }
 
 /// `GET /plans/{id}/print`: the document with its record of approvals, for printing.
