@@ -440,18 +440,18 @@ def main():
 
     # The web application (part "web"): pages at a fixed rate, saturation beside the JSON floor.
     web_bytes = load_json(os.path.join(R, "web", "bytes.json"))
-    for m in ("page", "home"):
-        r = runs.get(f"web-{m}-fixed")
-        J[f"web_{m}_p50_ms"] = r["p50_ms"] if r else None
-        J[f"web_{m}_p99_ms"] = r["p99_ms"] if r else None
-        J[f"web_{m}_rate_achieved"] = r["per_s"] if r else None
-        J[f"web_{m}_failures"] = r["all_failures"] if r else None
+    for kind in ("page", "home"):
+        r = runs.get(f"web-{kind}-fixed")
+        J[f"web_{kind}_p50_ms"] = r["p50_ms"] if r else None
+        J[f"web_{kind}_p99_ms"] = r["p99_ms"] if r else None
+        J[f"web_{kind}_rate_achieved"] = r["per_s"] if r else None
+        J[f"web_{kind}_failures"] = r["all_failures"] if r else None
     web_sat = {}
-    for m in ("page", "home", "floor"):
-        chosen = [r for n, r in sorted(runs.items()) if n.startswith(f"web-sat-{m}-r")]
-        web_sat[m] = median([r["per_s"] for r in chosen]) if chosen else None
-        J[f"web_sat_{m}_per_s"] = web_sat[m]
-        J[f"web_sat_{m}_failures"] = sum(r["all_failures"] for r in chosen) if chosen else None
+    for kind in ("page", "home", "floor"):
+        chosen = [r for n, r in sorted(runs.items()) if n.startswith(f"web-sat-{kind}-r")]
+        web_sat[kind] = median([r["per_s"] for r in chosen]) if chosen else None
+        J[f"web_sat_{kind}_per_s"] = web_sat[kind]
+        J[f"web_sat_{kind}_failures"] = sum(r["all_failures"] for r in chosen) if chosen else None
     J["web_page_vs_floor"] = ratio(web_sat["page"], web_sat["floor"])
     J["web_home_vs_floor"] = ratio(web_sat["home"], web_sat["floor"])
     J["web_first_visit_gzip_bytes"] = (web_bytes["page_html_gzip"] + web_bytes["css_gzip"]
@@ -788,11 +788,11 @@ def main():
           "alternating, median per s.")
         w("")
         rows = []
-        for m, label in (("page", "plan page"), ("home", "Waiting on you")):
-            rows.append([label, num(web_rate), num(J[f"web_{m}_rate_achieved"]),
-                         num(J[f"web_{m}_p50_ms"], 2), num(J[f"web_{m}_p99_ms"], 2),
-                         fail_text(J[f"web_{m}_failures"]), num(J[f"web_sat_{m}_per_s"]),
-                         f"{num(J[f'web_{m}_vs_floor'], 2)} × floor"])
+        for kind, label in (("page", "plan page"), ("home", "Waiting on you")):
+            rows.append([label, num(web_rate), num(J[f"web_{kind}_rate_achieved"]),
+                         num(J[f"web_{kind}_p50_ms"], 2), num(J[f"web_{kind}_p99_ms"], 2),
+                         fail_text(J[f"web_{kind}_failures"]), num(J[f"web_sat_{kind}_per_s"]),
+                         f"{num(J[f'web_{kind}_vs_floor'], 2)} × floor"])
         rows.append(["floor: GET /plans/<id>.json", "", "", "", "", fail_text(J["web_sat_floor_failures"]),
                      num(J["web_sat_floor_per_s"]), "baseline"])
         w(table(["page", "target req/s", "achieved req/s", "p50 ms", "p99 ms", "failures",

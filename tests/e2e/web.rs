@@ -324,3 +324,45 @@ async fn the_history_says_who_did_what_and_which_approvals_an_edit_made_out_of_d
         "{history}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_on_you_lists_what_each_person_can_do_now_and_nothing_else() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let home = ravi.get("/").await;
+    assert!(
+        home.body
+            .contains("Draft the section &#x27;achievements&#x27;"),
+        "{}",
+        home.body
+    );
+    assert!(home.body.contains(&format!("href=\"/plans/{plan}\"")));
+
+    app.draft_sections("ravi-patel", &plan).await;
+    let home = ravi.get("/").await;
+    assert!(
+        !home.body.contains("Draft the section"),
+        "all drafted: {}",
+        home.body
+    );
+    let mut maria = app.web_session("maria-costa").await;
+    let home = maria.get("/").await;
+    assert!(
+        home.body
+            .contains("Sign off as Portfolio Holder of Stockport Metropolitan Borough Council"),
+        "{}",
+        home.body
+    );
+    assert!(
+        !home.body.contains("S151 Officer"),
+        "not hers: {}",
+        home.body
+    );
+    let mut nadia = app.web_session("nadia-bell").await;
+    assert!(nadia
+        .get("/")
+        .await
+        .body
+        .contains("Nothing is waiting on you now."));
+}

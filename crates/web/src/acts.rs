@@ -142,15 +142,6 @@ impl Candidate {
         }
     }
 
-    /// Whether it belongs on "Waiting on you" (the rest are offered on the plan page only).
-    pub fn waits(&self, view: &PlanView) -> bool {
-        match self {
-            Candidate::EditSection { section } => plan_text(&view.plan, section).is_empty(),
-            Candidate::Withdraw { .. } | Candidate::Schedule { .. } | Candidate::Extension => false,
-            _ => true,
-        }
-    }
-
     /// The deadline that bears on it.
     pub fn due(&self, view: &PlanView) -> Option<DateTime<Utc>> {
         let stage = match self {
@@ -318,6 +309,85 @@ pub(crate) fn available(
         });
     }
     candidates.extend([Candidate::Submit, Candidate::Publish, Candidate::Extension]);
+    let ctx = projections.context();
+    candidates
+        .into_iter()
+        .filter(|c| Plan::decide(&ctx, Some(plan), &c.trial(plan, now), person, now).is_ok())
+        .collect()
+}
+
+/// The acts on the plan that wait on `person` now, for "Waiting on you": the same question as
+/// [`available`], asked only of the candidates that wait on someone (a section not written yet,
+/// a sign-off, a decision, adoption, submission, publication) and, for those tied to a role,
+/// only where the person holds that role at that council. Across a thousand plans this asks the
+/// engine a handful of questions per plan instead of every candidate's.
+pub(crate) fn waiting_on(
+    projections: &Projections,
+    view: &PlanView,
+    person: &PersonId,
+    now: DateTime<Utc>,
+) -> Vec<Candidate> {
+    let plan = &view.plan;
+    let org = projections.organisation();
+    let holds = |role: Role, council: &CouncilId| {
+        org.person(person).is_some_and(|p| {
+            p.roles.iter().any(|a| {
+                a.role == role && a.scope == councilflow_governance::Scope::Council(council.clone())
+            })
+        })
+    };
+    let holds_anywhere = |role: Role| plan.councils.iter().any(|c| holds(role, c));
+    let workflow = projections.workflows().get(&plan.workflow);
+    let mut candidates = Vec::new();
+    if holds_anywhere(Role::Drafter) {
+        for section in &plan.sections {
+            if section.shared_from.is_some() {
+                candidates.push(Candidate::Adopt {
+                    section: section.id.clone(),
+                });
+            } else if section.text.is_empty() {
+                candidates.push(Candidate::EditSection {
+                    section: section.id.clone(),
+                });
+            }
+        }
+    }
+    for stage in view
+        .stages
+        .iter()
+        .filter(|s| s.status != StageStatus::Complete)
+    {
+        let committee = workflow
+            .and_then(|w| w.stages.iter().find(|s| s.id == stage.id))
+            .is_some_and(|s| s.kind == StageKind::Committee);
+        if committee {
+            for council in plan
+                .councils
+                .iter()
+                .filter(|c| holds(Role::CommitteeClerk, c))
+            {
+                candidates.push(Candidate::Decision {
+                    stage: stage.id.clone(),
+                    council: council.clone(),
+                });
+            }
+        } else {
+            for r in stage
+                .requirements
+                .iter()
+                .filter(|r| !r.satisfied && holds(r.role, &r.council))
+            {
+                candidates.push(Candidate::SignOff {
+                    stage: stage.id.clone(),
+                    role: r.role,
+                    council: r.council.clone(),
+                });
+            }
+        }
+    }
+    if holds_anywhere(Role::Submitter) {
+        candidates.extend([Candidate::Submit, Candidate::Publish]);
+    }
     let ctx = projections.context();
     candidates
         .into_iter()

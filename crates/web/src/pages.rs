@@ -108,8 +108,7 @@ pub(crate) async fn home(State(web): State<Web>, headers: HeaderMap) -> Response
         let Some(view) = projections.plan_view(&plan.id) else {
             continue;
         };
-        let candidates = acts::available(projections, &view, &person, now);
-        for candidate in candidates.iter().filter(|c| c.waits(&view)) {
+        for candidate in acts::waiting_on(projections, &view, &person, now) {
             let due = candidate.due(&view);
             let (words, overdue) = due.map_or((String::new(), false), |d| lateness(d, now));
             waiting.push((
