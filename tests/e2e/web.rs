@@ -366,3 +366,58 @@ async fn waiting_on_you_lists_what_each_person_can_do_now_and_nothing_else() {
         .body
         .contains("Nothing is waiting on you now."));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_pages_read_while_writes_land_never_hang() {
+    // A page that took the projections' read lock twice deadlocked as soon as the projector
+    // queued for the write lock between the two (found by bench/run). Pages and writes at once:
+    // every page must come back (the guard below is a hang guard, not a timing). A process of
+    // its own: a deadlocked in-process server would hold this test's runtime threads too, and
+    // the guard could never fire.
+    let app = spawn_process_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let ravi = app.web_session("ravi-patel").await;
+    let cookie = ravi.cookie.clone().unwrap();
+    let url = format!("{}/plans/{plan}", app.address);
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, cookie) = (url.clone(), cookie.clone());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for _ in 0..100 {
+                    let page = http
+                        .get(&url)
+                        .header("cookie", &cookie)
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(page.status(), 200);
+                }
+            })
+        })
+        .collect();
+    let client = app.client();
+    let token = app.token("ravi-patel").await;
+    let writer = tokio::spawn(async move {
+        for i in 0..60 {
+            let response = client
+                .graphql(
+                    Some(&token),
+                    "mutation($p: ID!, $t: String!) { editSection(input: {planId: $p, sectionId: \"achievements\", text: $t}) { plan { revision } } }",
+                    json!({ "p": plan, "t": format!("Edit {i}.") }),
+                )
+                .await
+                .expect("a GraphQL answer");
+            assert!(response["errors"].is_null(), "{response}");
+        }
+    });
+    let all = async {
+        for r in readers {
+            r.await.unwrap();
+        }
+        writer.await.unwrap();
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(120), all)
+        .await
+        .expect("pages and writes at once finished (no deadlock)");
+}

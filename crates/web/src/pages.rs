@@ -248,7 +248,7 @@ pub(crate) fn plan_page(
         Vec::new()
     };
     let context = plan_context(projections, &view, &candidates);
-    let history = history(web, &view);
+    let history = history(web, projections, &view);
     let mut page_ = Page::new("plan.html", view.plan.title.clone())
         .status(refusal.status)
         .with("viewer", me)
@@ -355,13 +355,14 @@ fn plan_context(projections: &Projections, view: &PlanView, candidates: &[Candid
 /// The plan's history in words: who did what, when, and which approvals an edit made out of date
 /// (those the engine marks stale now, each put against the first edit after the revision it
 /// approved).
-fn history(web: &Web, view: &PlanView) -> Vec<Value> {
+///
+/// It takes the projections its caller already reads: taking the read lock a second time in the
+/// same request would deadlock as soon as the projector queued for the write lock in between.
+fn history(web: &Web, projections: &Projections, view: &PlanView) -> Vec<Value> {
     let stream = councilflow_governance::streams::plan(&view.plan.id);
     let Ok(events) = web.service.ledger().read_stream(&stream, 1, usize::MAX) else {
         return Vec::new();
     };
-    let state = web.service.read();
-    let projections = &state.projections;
     let plan = &view.plan;
     // Stale sign-offs now: (the revision approved, who approved it as what).
     let stale: Vec<(u64, String)> = view
