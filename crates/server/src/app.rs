@@ -238,6 +238,22 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let head = app.service().ledger().head();
         // The first line is what scripts and tests wait for.
         println!("councilflow listening on http://{address}");
+        println!("  web:        http://{address}/");
+        let public = args
+            .mail
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{address}"));
+        let default_public = public == "http://127.0.0.1:8080";
+        println!(
+            "  sign in:    councilflow sign-in-link --person <id> --data {}{}",
+            args.data.data.display(),
+            if default_public {
+                String::new()
+            } else {
+                format!(" --public-url {public}")
+            }
+        );
         println!("  GraphiQL:   http://{address}/graphql");
         println!(
             "  data:       {} ({} events, head {})",
