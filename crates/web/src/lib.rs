@@ -9,11 +9,14 @@
 //!
 //! - `auth`: sign-in by emailed link, sessions kept on the server (`auth/store.rs`).
 //! - `csrf`: every state-changing request must come from our own pages.
-//! - `pages`: the pages and the forms' handlers; `render`: the templates (`templates/`).
+//! - `pages`: the pages; `candidates`: which acts a page offers; `acts`: the forms' handlers;
+//!   `integrators`: `/plans/{id}` for a bearer token; `render`: the templates (`templates/`).
 
 mod acts;
 pub mod auth;
+mod candidates;
 pub mod csrf;
+mod integrators;
 mod pages;
 mod render;
 

@@ -8,13 +8,14 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
 use councilflow_governance::{
-    CouncilId, PersonId, PlanId, PlanView, Projections, ReadScope, Scope, StageStatus,
+    CouncilId, PersonId, PlanId, PlanView, Projections, ReadScope, Role, Scope, StageStatus,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::acts::{self, Candidate};
+use crate::acts;
 use crate::auth::{signed_in, to_sign_in};
+use crate::candidates::{self, Candidate};
 use crate::render::{page, Page};
 use crate::Web;
 
@@ -50,21 +51,22 @@ pub(crate) fn viewer(projections: &Projections, person: &PersonId) -> Value {
     let Some(p) = org.person(person) else {
         return json!({ "name": person.as_str(), "councils": [] });
     };
-    let mut councils: Vec<Value> = p
+    // Once per council, however many roles the person holds there.
+    let councils: Vec<Value> = p
         .roles
         .iter()
         .filter_map(|r| match &r.scope {
-            Scope::Council(c) => org
-                .council(c)
-                .map(|c| json!({ "id": c.id, "name": c.name })),
+            Scope::Council(c) => org.council(c),
             _ => None,
         })
+        .map(|c| (c.id.clone(), json!({ "id": c.id, "name": c.name })))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_values()
         .collect();
-    councils.dedup();
     json!({ "id": p.id, "name": p.name, "councils": councils })
 }
 
-fn council_name(projections: &Projections, id: &CouncilId) -> String {
+pub(crate) fn council_name(projections: &Projections, id: &CouncilId) -> String {
     projections
         .organisation()
         .council(id)
@@ -108,7 +110,7 @@ pub(crate) async fn home(State(web): State<Web>, headers: HeaderMap) -> Response
         let Some(view) = projections.plan_view(&plan.id) else {
             continue;
         };
-        for candidate in acts::waiting_on(projections, &view, &person, now) {
+        for candidate in candidates::waiting_on(projections, &view, &person, now) {
             let due = candidate.due(&view);
             let (words, overdue) = due.map_or((String::new(), false), |d| lateness(d, now));
             waiting.push((
@@ -177,7 +179,7 @@ pub(crate) async fn council(
     let workflows: Vec<Value> = projections
         .workflows()
         .iter()
-        .filter(|w| acts::may_start(projections, w, &council.id, &person, now))
+        .filter(|w| candidates::may_start(projections, w, &council.id, &person, now))
         .map(|w| json!({ "id": w.id, "title": w.title }))
         .collect();
     page(
@@ -209,7 +211,7 @@ pub(crate) async fn plan(
         return crate::token_in_address();
     }
     if headers.contains_key(header::AUTHORIZATION) || id.ends_with(".json") {
-        return crate::acts::for_integrators(&web, &id, &headers);
+        return crate::integrators::plan(&web, &id, &headers);
     }
     let Some(person) = signed_in(&web, &headers) else {
         return to_sign_in(&format!("/plans/{id}"));
@@ -243,7 +245,7 @@ pub(crate) fn plan_page(
     };
     let now = Utc::now();
     let candidates = if scope.plan_fully(&view.plan) {
-        acts::available(projections, &view, person, now)
+        candidates::available(projections, &view, person, now)
     } else {
         Vec::new()
     };
@@ -402,7 +404,7 @@ fn history(web: &Web, projections: &Projections, view: &PlanView) -> Vec<Value> 
                     edits.push((i, revision));
                 }
             }
-            json!({ "at": when(e.at), "who": who, "what": acts::describe(&e.kind, &payload), "stale": [] })
+            json!({ "at": when(e.at), "who": who, "what": describe(&e.kind, &payload), "stale": [] })
         })
         .collect();
     for (revision, label) in stale {
@@ -439,5 +441,41 @@ pub(crate) async fn print(
     {
         Some(view) => Html((web.settings.document)(projections, &view)).into_response(),
         None => not_found(viewer(projections, &person), "plan"),
+    }
+}
+
+/// An event in words, for the history.
+fn describe(kind: &str, payload: &Value) -> String {
+    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
+    let revision = payload["plan_revision"].as_u64();
+    let at_revision = revision.map_or_else(String::new, |r| format!(" (revision {r})"));
+    let role =
+        || Role::parse(&text("role")).map_or_else(|_| text("role"), |r| r.title().to_owned());
+    match kind {
+        "PlanStarted" => "started the plan".to_owned(),
+        "SectionEdited" => format!("edited the section '{}'{at_revision}", text("section")),
+        "SharedSectionAdopted" => format!(
+            "adopted the shared section '{}'{at_revision}",
+            text("section")
+        ),
+        "SignedOff" => format!("signed off as {} ({}){at_revision}", role(), text("stage")),
+        "SignOffWithdrawn" => format!("withdrew a sign-off as {}: {}", role(), text("reason")),
+        "CommitteeDecisionRecorded" => format!(
+            "recorded the decision of {} on {}: {}{at_revision}",
+            text("committee"),
+            text("meeting_date"),
+            text("decision").to_lowercase().replace('_', " ")
+        ),
+        "MeetingScheduled" => format!(
+            "scheduled {} for {}",
+            text("committee"),
+            text("meeting_date")
+        ),
+        "PlanSubmitted" => format!("submitted the plan{at_revision}"),
+        "PlanPublished" => format!("published the plan at {}", text("url")),
+        "DeadlineExtended" => format!("recorded an extension granted by {}", text("granted_by")),
+        "DeadlineSet" => "set a deadline".to_owned(),
+        "KeyDateSet" => "set a key date".to_owned(),
+        other => other.to_owned(),
     }
 }

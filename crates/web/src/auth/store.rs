@@ -187,7 +187,7 @@ impl AuthStore {
         })
         .map_err(SignInError::Io)?;
         state.used.insert(hash);
-        let session = secret_for_session();
+        let session = self::secret();
         self.append(&Line::Session {
             hash: digest(&session),
             person: person.to_string(),
@@ -246,10 +246,6 @@ impl AuthStore {
             at: Utc::now(),
         })
     }
-}
-
-fn secret_for_session() -> String {
-    secret()
 }
 
 /// Why signing in did not happen.
