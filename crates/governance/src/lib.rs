@@ -101,6 +101,7 @@ pub mod organisation;
 pub mod plan;
 pub mod projection;
 pub mod shared_section;
+mod view_cache;
 pub mod visibility;
 
 pub use aggregate::Aggregate;

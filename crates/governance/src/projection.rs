@@ -7,6 +7,7 @@
 //! scratch, gives equal values; a test checks that on long random histories.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ use crate::ids::{CouncilId, GroupId, PlanId, SectionId, StageId};
 use crate::organisation::Organisation;
 use crate::plan::{Plan, PlanEvent, PlanStatus, StageView};
 use crate::shared_section::SharedSection;
+use crate::view_cache::ViewCache;
 
 /// What the ledger knows about an event besides its payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,6 +42,7 @@ pub struct Projections {
     plan_order: Vec<PlanId>,
     by_council: BTreeMap<CouncilId, Vec<PlanId>>,
     last_position: Option<u64>,
+    views: ViewCache,
 }
 
 /// Everything [`Projections`] holds but the workflow definitions, in a form any serde format
@@ -123,6 +126,7 @@ impl Projections {
             plan_order: Vec::new(),
             by_council: BTreeMap::new(),
             last_position: None,
+            views: ViewCache::default(),
         }
     }
 
@@ -145,6 +149,10 @@ impl Projections {
     /// Projections from a snapshot, over the workflow definitions loaded now. The caller makes
     /// sure the snapshot was taken with the same definitions (they shape how events apply).
     pub fn from_snapshot(workflows: Workflows, snapshot: ProjectionsSnapshot) -> Projections {
+        let mut views = ViewCache::default();
+        for plan in &snapshot.plans {
+            views.forget(&plan.id);
+        }
         Projections {
             workflows,
             organisation: snapshot.organisation,
@@ -161,6 +169,7 @@ impl Projections {
             plan_order: snapshot.plan_order,
             by_council: snapshot.by_council.into_iter().collect(),
             last_position: snapshot.last_position,
+            views,
         }
     }
 
@@ -184,8 +193,12 @@ impl Projections {
         }
         self.last_position = Some(meta.position);
         match event {
-            DomainEvent::Org(e) => self.organisation.apply(e),
+            DomainEvent::Org(e) => {
+                self.organisation.apply(e);
+                self.views.forget_all();
+            }
             DomainEvent::SharedSection(e) => {
+                self.views.forget_all();
                 let (group, section) = e.key();
                 let key = (group.clone(), section.clone());
                 let state = self.shared.remove(&key);
@@ -206,6 +219,7 @@ impl Projections {
                         }
                     }
                 }
+                self.views.forget(id);
                 let state = self.plans.remove(id);
                 if let Some(plan) = Plan::apply(state, e) {
                     self.plans.insert(id.clone(), plan);
@@ -271,10 +285,14 @@ impl Projections {
             .collect()
     }
 
-    /// Everything the API shows about a plan now.
-    pub fn plan_view(&self, id: &PlanId) -> Option<PlanView> {
+    /// Everything the API shows about a plan now: computed on the first read after the plan (or
+    /// the organisation, or a shared section) last changed, and shared by every read until then.
+    pub fn plan_view(&self, id: &PlanId) -> Option<Arc<PlanView>> {
         let plan = self.plan(id)?;
         let workflow = self.workflows.get(&plan.workflow)?;
-        Some(PlanView::of(plan, workflow, &self.context()))
+        Some(
+            self.views
+                .get_or(id, || PlanView::of(plan, workflow, &self.context())),
+        )
     }
 }

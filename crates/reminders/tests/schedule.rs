@@ -361,7 +361,7 @@ fn an_unagreed_shared_section_reminds_the_chief_executives_not_yet_agreed_once_f
     let views: Vec<_> = w.p.plans().map(|p| w.p.plan_view(&p.id).unwrap()).collect();
     let pairs: Vec<_> = views
         .iter()
-        .map(|v| (v, w.p.workflows().get(&v.plan.workflow).unwrap()))
+        .map(|v| (&**v, w.p.workflows().get(&v.plan.workflow).unwrap()))
         .collect();
     let planned = shared_schedule(pairs, w.p.organisation(), now);
     let due = due_now(&planned, now);

@@ -95,9 +95,12 @@ struct Outgoing {
 }
 
 /// Everything the schedule plans now, over all plans and shared sections.
-fn planned_now(projections: &Projections, now: DateTime<Utc>) -> (Vec<Planned>, Vec<PlanView>) {
+fn planned_now(
+    projections: &Projections,
+    now: DateTime<Utc>,
+) -> (Vec<Planned>, Vec<Arc<PlanView>>) {
     let org = projections.organisation();
-    let views: Vec<PlanView> = projections
+    let views: Vec<Arc<PlanView>> = projections
         .plans()
         .filter_map(|p| projections.plan_view(&p.id))
         .collect();
@@ -111,13 +114,18 @@ fn planned_now(projections: &Projections, now: DateTime<Utc>) -> (Vec<Planned>, 
         projections
             .workflows()
             .get(&v.plan.workflow)
-            .map(|w| (v, w))
+            .map(|w| (&**v, w))
     });
     planned.extend(shared_schedule(pairs, org, now));
     (planned, views)
 }
 
-fn content(planned: &Planned, views: &[PlanView], org: &Organisation, public_url: &str) -> Content {
+fn content(
+    planned: &Planned,
+    views: &[Arc<PlanView>],
+    org: &Organisation,
+    public_url: &str,
+) -> Content {
     let councils = planned
         .councils
         .iter()

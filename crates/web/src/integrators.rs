@@ -43,7 +43,7 @@ pub(crate) fn plan(web: &Web, id: &str, headers: &HeaderMap) -> Response {
         .plan(&id)
         .is_some_and(|p| scope.plan(p).is_some());
     match state.projections.plan_view(&id).filter(|_| readable) {
-        Some(view) if json => axum::Json(view).into_response(),
+        Some(view) if json => axum::Json(&*view).into_response(),
         Some(view) => Html((web.settings.document)(&state.projections, &view)).into_response(),
         None => (StatusCode::NOT_FOUND, format!("there is no plan {id}\n")).into_response(),
     }

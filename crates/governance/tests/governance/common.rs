@@ -149,7 +149,7 @@ impl World {
     }
 
     pub fn view(&self, id: &str) -> councilflow_governance::PlanView {
-        self.p.plan_view(&PlanId::parse(id).unwrap()).unwrap()
+        (*self.p.plan_view(&PlanId::parse(id).unwrap()).unwrap()).clone()
     }
 
     pub fn stage_status(&self, plan: &str, stage: &str) -> councilflow_governance::StageStatus {

@@ -1,10 +1,11 @@
 //! Projections: a long random but valid history, applied one event at a time, equals a rebuild
 //! from scratch (through the ledger's kind + JSON payload), and a plan replayed from its own events
-//! up to a time equals the plan rebuilt from every event recorded up to then.
+//! up to a time equals the plan rebuilt from every event recorded up to then; a cached plan view is
+//! always the one computed afresh.
 
 use councilflow_governance::{
-    Decision, DomainEvent, EventMeta, PersonId, Plan, PlanCommand, PlanEvent, Projections, Role,
-    Scope, SharedSectionCommand,
+    Decision, DomainEvent, EventMeta, PersonId, Plan, PlanCommand, PlanEvent, PlanView,
+    Projections, Role, Scope, SharedSectionCommand,
 };
 
 use crate::common::*;
@@ -315,4 +316,37 @@ fn plans_of_a_council_are_listed_in_the_order_they_started() {
     assert_eq!(hp, sorted);
     assert!(!hp.is_empty());
     assert_eq!(w.p.shared_sections_of_group(&DCX.parse().unwrap()).len(), 1);
+}
+
+#[test]
+fn a_plan_view_read_between_events_always_equals_one_computed_afresh() {
+    // Given a random history where every plan's view is read after each step, so views stay
+    // cached across plan, organisation and shared-section events
+    let mut rng = fastrand::Rng::with_seed(11);
+    let mut w = World::new();
+    let mut started = Vec::new();
+    let mut now = t("2024-05-01T08:00:00Z");
+    let mut compared = 0;
+    for _ in 0..600 {
+        now += chrono::Duration::minutes(rng.i64(1..600));
+        random_step(&mut w, &mut rng, &now.to_rfc3339(), &mut started);
+        for plan in w.p.plans() {
+            // When the view is read twice, and computed from scratch
+            let cached = w.p.plan_view(&plan.id).unwrap();
+            let again = w.p.plan_view(&plan.id).unwrap();
+            let workflow = w.p.workflows().get(&plan.workflow).unwrap();
+            let fresh = PlanView::of(plan, workflow, &w.p.context());
+            // Then both reads share one computed view, and it is the fresh one
+            assert!(std::sync::Arc::ptr_eq(&cached, &again));
+            assert_eq!(
+                *cached,
+                fresh,
+                "plan {} after {} events",
+                plan.id,
+                w.log.len()
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared > 1000, "only {compared} views compared");
 }

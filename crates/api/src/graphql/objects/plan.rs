@@ -29,9 +29,9 @@ pub struct PlanObject {
 }
 
 impl PlanObject {
-    /// The object for `plan` (as it is now, or as it stood at `as_of`) as read with `access`;
-    /// `None` only if its workflow is not loaded, which the service never allows (a plan
-    /// starts only under a loaded workflow).
+    /// The object for `plan` (the projections' own when `as_of` is `None`, or as it stood at
+    /// `as_of`) as read with `access`; `None` only if its workflow is not loaded, which the
+    /// service never allows (a plan starts only under a loaded workflow).
     pub(crate) fn of(
         projections: &Projections,
         plan: &Plan,
@@ -39,9 +39,13 @@ impl PlanObject {
         access: PlanAccess,
     ) -> Option<PlanObject> {
         let workflow = projections.workflows().shared(&plan.workflow)?;
-        let view = PlanView::of(plan, &workflow, &projections.context());
+        let view = match as_of {
+            // The plan as it is now: the projections' view, computed once per change.
+            None => projections.plan_view(&plan.id)?,
+            Some(_) => Arc::new(PlanView::of(plan, &workflow, &projections.context())),
+        };
         Some(PlanObject {
-            view: Arc::new(view),
+            view,
             workflow,
             as_of,
             access,
