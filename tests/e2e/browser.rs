@@ -270,7 +270,27 @@ async fn the_derbyshire_dales_route_walked_in_a_browser_meets_wcag_on_every_page
         "Productivity plan 2024: Derbyshire Dales District Council – councilflow"
     );
     assert!(!ravi.html().await.contains("What you can do now"));
+    assert!(ravi.html().await.contains("kept by its councils"));
+    ravi.check_page("17-published-plan-from-another-council")
+        .await;
     ravi.close().await;
+
+    // With more to do than one page holds, "Waiting on you" comes a page at a time.
+    for _ in 0..5 {
+        app.start_plan("nadia-bell", &["derbyshire-dales"]).await;
+    }
+    browser.goto("/").await;
+    assert_eq!(
+        browser.title().await,
+        "Waiting on you (page 1 of 2) – councilflow"
+    );
+    browser.check_page("18-home-first-page").await;
+    browser.submit("//a[@rel='next']").await;
+    assert_eq!(
+        browser.title().await,
+        "Waiting on you (page 2 of 2) – councilflow"
+    );
+    browser.check_page("19-home-second-page").await;
     browser.close().await;
 }
 

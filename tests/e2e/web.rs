@@ -421,3 +421,88 @@ async fn plan_pages_read_while_writes_land_never_hang() {
         .await
         .expect("pages and writes at once finished (no deadlock)");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_published_plan_read_from_another_council_shows_its_approvals_but_not_its_history() {
+    let app = spawn_app().await;
+    let plan = app.published_stockport_plan().await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let own = ravi.get(&format!("/plans/{plan}")).await;
+    assert!(own.body.contains("published the plan"), "{}", own.body);
+
+    let mut nadia = app.web_session("nadia-bell").await;
+    let page = nadia.get(&format!("/plans/{plan}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Kwame Mensah"),
+        "the record of approvals"
+    );
+    let history = page.body.split("History</h2>").nth(1).unwrap();
+    assert!(
+        history.contains("kept by its councils") && !history.contains("published the plan"),
+        "{history}"
+    );
+    assert!(!page.body.contains("<form method=\"post\" action=\"/plans/"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_shows_an_act_done_since_the_page_was_last_read() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let mut ravi = app.web_session("ravi-patel").await;
+    let before = ravi.get(&format!("/plans/{plan}")).await;
+    assert!(!before.body.contains("Later text."));
+    app.act(
+        "ravi-patel",
+        "editSection",
+        json!({ "planId": plan, "sectionId": "barriers", "text": "Later text." }),
+    )
+    .await;
+    let after = ravi.get(&format!("/plans/{plan}")).await;
+    let history = after.body.split("History</h2>").nth(1).unwrap();
+    assert!(
+        history.contains("Ravi Patel edited the section &#x27;barriers&#x27;"),
+        "{history}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_on_you_comes_a_page_at_a_time_and_a_page_past_the_end_is_not_found() {
+    let app = spawn_app().await;
+    // Five plans with six sections each to draft: 30 acts, two pages of 25.
+    for _ in 0..5 {
+        app.start_plan("ravi-patel", &["stockport"]).await;
+    }
+    let mut ravi = app.web_session("ravi-patel").await;
+    let first = ravi.get("/").await;
+    assert_eq!(first.body.matches("Draft the section").count(), 25);
+    assert!(
+        first.body.contains("Showing 1 to 25 of 30"),
+        "{}",
+        first.body
+    );
+    assert!(first.body.contains("<title>Waiting on you (page 1 of 2)"));
+    assert!(first.body.contains("href=\"&#x2f;?page=2\" rel=\"next\""));
+    let second = ravi.get("/?page=2").await;
+    assert_eq!(second.body.matches("Draft the section").count(), 5);
+    assert!(second.body.contains("Showing 26 to 30 of 30"));
+    assert!(second.body.contains("rel=\"prev\""));
+    assert!(second.body.contains("Drafting: 5 plans"), "{}", second.body);
+    // A council's plans are listed 50 to a page: these five fit on one.
+    let council = ravi.get("/councils/stockport?page=1").await;
+    assert_eq!(
+        council
+            .body
+            .matches("<tr class=\"govuk-table__row\">")
+            .count(),
+        6
+    );
+    for missing in [
+        "/?page=3",
+        "/?page=0",
+        "/?page=two",
+        "/councils/stockport?page=2",
+    ] {
+        assert_eq!(ravi.get(missing).await.status, 404, "{missing}");
+    }
+}

@@ -322,17 +322,14 @@ pub(crate) fn waiting_on(
     projections: &Projections,
     view: &PlanView,
     person: &PersonId,
+    held: &Held<'_>,
     now: DateTime<Utc>,
 ) -> Vec<Candidate> {
     let plan = &view.plan;
-    let org = projections.organisation();
-    let holds = |role: Role, council: &CouncilId| {
-        org.person(person).is_some_and(|p| {
-            p.roles.iter().any(|a| {
-                a.role == role && a.scope == councilflow_governance::Scope::Council(council.clone())
-            })
-        })
-    };
+    let holds = |role: Role, council: &CouncilId| held.holds(role, council);
+    if !plan.councils.iter().any(|c| held.at(c)) {
+        return Vec::new();
+    }
     let holds_anywhere = |role: Role| plan.councils.iter().any(|c| holds(role, c));
     let workflow = projections.workflows().get(&plan.workflow);
     let mut candidates = Vec::new();
@@ -386,6 +383,36 @@ pub(crate) fn waiting_on(
         candidates.extend([Candidate::Submit, Candidate::Publish]);
     }
     accepted(projections, plan, person, now, candidates)
+}
+
+/// The roles a person holds at councils, looked up once for a page that asks about many plans.
+pub(crate) struct Held<'a>(Vec<(Role, &'a CouncilId)>);
+
+impl<'a> Held<'a> {
+    pub(crate) fn of(projections: &'a Projections, person: &PersonId) -> Held<'a> {
+        let roles = projections
+            .organisation()
+            .person(person)
+            .map(|p| {
+                p.roles
+                    .iter()
+                    .filter_map(|a| match &a.scope {
+                        councilflow_governance::Scope::Council(c) => Some((a.role, c)),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Held(roles)
+    }
+
+    fn holds(&self, role: Role, council: &CouncilId) -> bool {
+        self.0.iter().any(|(r, c)| *r == role && *c == council)
+    }
+
+    fn at(&self, council: &CouncilId) -> bool {
+        self.0.iter().any(|(_, c)| *c == council)
+    }
 }
 
 /// Whether `person` may start a plan of `workflow` for `council` (asked of the engine).

@@ -16,8 +16,11 @@ mod acts;
 pub mod auth;
 mod candidates;
 pub mod csrf;
+mod history;
+mod home;
 mod integrators;
 mod pages;
+mod paging;
 mod render;
 
 use std::sync::Arc;
@@ -71,6 +74,7 @@ pub(crate) struct Web {
     pub auth: Arc<AuthStore>,
     pub limits: Arc<auth::RateLimits>,
     pub cookie: auth::CookieSettings,
+    pub history: Arc<history::HistoryCache>,
 }
 
 /// The pages, at `/`, `/sign-in`, `/councils/...` and `/plans/{id}`. `/plans/{id}` is also the
@@ -80,13 +84,14 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         auth: Arc::new(AuthStore::new(service.data_dir())),
         limits: Arc::new(auth::RateLimits::default()),
         cookie: auth::CookieSettings::for_url(&settings.public_url),
+        history: Arc::default(),
         service,
         mailer,
         settings: settings.clone(),
     };
     let origin = csrf::Origin::of(&settings.public_url);
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(home::home))
         .route("/assets/councilflow.css", get(render::stylesheet))
         .route("/sign-in", get(auth::sign_in_form).post(auth::send_link))
         .route(

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
 use councilflow_governance::{
-    CouncilId, PersonId, PlanId, PlanView, Projections, ReadScope, Role, Scope, StageStatus,
+    CouncilId, PersonId, PlanId, PlanView, Projections, ReadScope, Scope, StageStatus,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 use crate::acts;
 use crate::auth::{signed_in, to_sign_in};
 use crate::candidates::{self, Candidate};
+use crate::paging::{PageQuery, Paging};
 use crate::render::{page, Page};
 use crate::Web;
 
@@ -27,7 +28,7 @@ pub(crate) fn when(at: DateTime<Utc>) -> String {
 }
 
 /// How far a deadline is, in words.
-fn lateness(due: DateTime<Utc>, now: DateTime<Utc>) -> (String, bool) {
+pub(crate) fn lateness(due: DateTime<Utc>, now: DateTime<Utc>) -> (String, bool) {
     let days = (due - now).num_days();
     let hours = (due - now).num_hours();
     if due < now {
@@ -73,14 +74,14 @@ pub(crate) fn council_name(projections: &Projections, id: &CouncilId) -> String 
         .map_or_else(|| id.to_string(), |c| c.name.clone())
 }
 
-fn person_name(projections: &Projections, id: &PersonId) -> String {
+pub(crate) fn person_name(projections: &Projections, id: &PersonId) -> String {
     projections
         .organisation()
         .person(id)
         .map_or_else(|| id.to_string(), |p| p.name.clone())
 }
 
-fn not_found(person_view: Value, what: &str) -> Response {
+pub(crate) fn not_found(person_view: Value, what: &str) -> Response {
     page(
         Page::new("not_found.html", "Page not found")
             .status(StatusCode::NOT_FOUND)
@@ -92,55 +93,14 @@ fn not_found(person_view: Value, what: &str) -> Response {
     )
 }
 
-/// `GET /`: every act the person can take now, overdue first; then their plans by status.
-pub(crate) async fn home(State(web): State<Web>, headers: HeaderMap) -> Response {
-    let Some(person) = signed_in(&web, &headers) else {
-        return to_sign_in("/");
-    };
-    let now = Utc::now();
-    let state = web.service.read();
-    let projections = &state.projections;
-    let scope = ReadScope::of(projections.organisation(), &person);
-    let mut waiting = Vec::new();
-    let mut plans = Vec::new();
-    for plan in projections.plans() {
-        if !scope.plan_fully(plan) {
-            continue;
-        }
-        let Some(view) = projections.plan_view(&plan.id) else {
-            continue;
-        };
-        for candidate in candidates::waiting_on(projections, &view, &person, now) {
-            let due = candidate.due(&view);
-            let (words, overdue) = due.map_or((String::new(), false), |d| lateness(d, now));
-            waiting.push((
-                !overdue,
-                due,
-                json!({
-                    "plan": plan.id, "plan_title": plan.title, "act": candidate.label(projections, &view),
-                    "due": due.map(when), "lateness": words, "overdue": overdue,
-                }),
-            ));
-        }
-        plans.push(json!({
-            "id": plan.id, "title": plan.title, "status": view.status,
-            "councils": plan.councils.iter().map(|c| council_name(projections, c)).collect::<Vec<_>>(),
-        }));
-    }
-    waiting.sort_by_key(|w| (w.0, w.1));
-    let waiting: Vec<Value> = waiting.into_iter().map(|(_, _, v)| v).collect();
-    page(
-        Page::new("home.html", "Waiting on you")
-            .with("viewer", viewer(projections, &person))
-            .with("waiting", waiting)
-            .with("plans", plans),
-    )
-}
+/// Plans listed on each page of a council's plans.
+const PLANS_PER_PAGE: usize = 50;
 
 /// `GET /councils/{id}`: the council's plans, and starting one.
 pub(crate) async fn council(
     State(web): State<Web>,
     Path(id): Path<String>,
+    Query(query): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Response {
     let Some(person) = signed_in(&web, &headers) else {
@@ -158,9 +118,14 @@ pub(crate) async fn council(
         return not_found(me, "council");
     };
     let now = Utc::now();
-    let plans: Vec<Value> = projections
-        .plans()
-        .filter(|p| p.councils.contains(&council.id))
+    // The latest started first, a page at a time.
+    let mut all = projections.plans_of_council(&council.id);
+    all.reverse();
+    let Some(paging) = Paging::of(&query, all.len(), PLANS_PER_PAGE) else {
+        return not_found(me, "page");
+    };
+    let plans: Vec<Value> = all[paging.range()]
+        .iter()
         .filter_map(|p| projections.plan_view(&p.id))
         .map(|view| {
             let next = view
@@ -182,8 +147,16 @@ pub(crate) async fn council(
         .filter(|w| candidates::may_start(projections, w, &council.id, &person, now))
         .map(|w| json!({ "id": w.id, "title": w.title }))
         .collect();
+    let mut title = format!("{} plans", council.name);
+    if paging.pages() > 1 {
+        title = format!("{title} (page {} of {})", paging.page(), paging.pages());
+    }
     page(
-        Page::new("council.html", format!("{} plans", council.name))
+        Page::new("council.html", title)
+            .with(
+                "paging",
+                paging.context(&format!("/councils/{}", council.id)),
+            )
             .with("viewer", me)
             .with("council", json!({ "id": council.id, "name": council.name }))
             .with("plans", plans)
@@ -244,18 +217,26 @@ pub(crate) fn plan_page(
         return not_found(me, "plan");
     };
     let now = Utc::now();
-    let candidates = if scope.plan_fully(&view.plan) {
+    // A published plan read from outside its councils: the document and its record of
+    // approvals, without acts or history (as in the API).
+    let full = scope.plan_fully(&view.plan);
+    let candidates = if full {
         candidates::available(projections, &view, person, now)
     } else {
         Vec::new()
     };
     let context = plan_context(projections, &view, &candidates);
-    let history = history(web, projections, &view);
+    let history = if full {
+        web.history.of(web.service.ledger(), projections, &view)
+    } else {
+        Default::default()
+    };
     let mut page_ = Page::new("plan.html", view.plan.title.clone())
         .status(refusal.status)
         .with("viewer", me)
         .with("plan", context)
-        .with("history", history)
+        .with("history", &*history)
+        .with("history_kept", !full)
         .with("typed", refusal.typed.clone())
         .with("changed", refusal.changed.clone());
     if let Some(notice) = notice {
@@ -354,70 +335,6 @@ fn plan_context(projections: &Projections, view: &PlanView, candidates: &[Candid
     })
 }
 
-/// The plan's history in words: who did what, when, and which approvals an edit made out of date
-/// (those the engine marks stale now, each put against the first edit after the revision it
-/// approved).
-///
-/// It takes the projections its caller already reads: taking the read lock a second time in the
-/// same request would deadlock as soon as the projector queued for the write lock in between.
-fn history(web: &Web, projections: &Projections, view: &PlanView) -> Vec<Value> {
-    let stream = councilflow_governance::streams::plan(&view.plan.id);
-    let Ok(events) = web.service.ledger().read_stream(&stream, 1, usize::MAX) else {
-        return Vec::new();
-    };
-    let plan = &view.plan;
-    // Stale sign-offs now: (the revision approved, who approved it as what).
-    let stale: Vec<(u64, String)> = view
-        .stages
-        .iter()
-        .flat_map(|stage| stage.requirements.iter().map(move |r| (stage, r)))
-        .filter(|(_, r)| r.stale)
-        .filter_map(|(stage, r)| {
-            plan.sign_offs
-                .iter()
-                .rev()
-                .find(|s| s.stage == stage.id && s.role == r.role && s.council == r.council)
-                .map(|s| {
-                    (
-                        s.plan_revision,
-                        format!(
-                            "{}'s sign-off as {} of {}",
-                            person_name(projections, &s.by),
-                            r.role.title(),
-                            council_name(projections, &r.council)
-                        ),
-                    )
-                })
-        })
-        .collect();
-    let mut edits: Vec<(usize, u64)> = Vec::new();
-    let mut out: Vec<Value> = events
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let who = PersonId::parse(&e.actor)
-                .map(|p| person_name(projections, &p))
-                .unwrap_or_else(|_| e.actor.clone());
-            let payload = e.payload_json();
-            if e.kind == "SectionEdited" || e.kind == "SharedSectionAdopted" {
-                if let Some(revision) = payload["plan_revision"].as_u64() {
-                    edits.push((i, revision));
-                }
-            }
-            json!({ "at": when(e.at), "who": who, "what": describe(&e.kind, &payload), "stale": [] })
-        })
-        .collect();
-    for (revision, label) in stale {
-        if let Some((i, _)) = edits.iter().find(|(_, r)| *r > revision) {
-            if let Some(list) = out[*i]["stale"].as_array_mut() {
-                list.push(Value::from(format!("{label} (revision {revision})")));
-            }
-        }
-    }
-    out.reverse();
-    out
-}
-
 /// `GET /plans/{id}/print`: the document with its record of approvals, for printing.
 pub(crate) async fn print(
     State(web): State<Web>,
@@ -441,41 +358,5 @@ pub(crate) async fn print(
     {
         Some(view) => Html((web.settings.document)(projections, &view)).into_response(),
         None => not_found(viewer(projections, &person), "plan"),
-    }
-}
-
-/// An event in words, for the history.
-fn describe(kind: &str, payload: &Value) -> String {
-    let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
-    let revision = payload["plan_revision"].as_u64();
-    let at_revision = revision.map_or_else(String::new, |r| format!(" (revision {r})"));
-    let role =
-        || Role::parse(&text("role")).map_or_else(|_| text("role"), |r| r.title().to_owned());
-    match kind {
-        "PlanStarted" => "started the plan".to_owned(),
-        "SectionEdited" => format!("edited the section '{}'{at_revision}", text("section")),
-        "SharedSectionAdopted" => format!(
-            "adopted the shared section '{}'{at_revision}",
-            text("section")
-        ),
-        "SignedOff" => format!("signed off as {} ({}){at_revision}", role(), text("stage")),
-        "SignOffWithdrawn" => format!("withdrew a sign-off as {}: {}", role(), text("reason")),
-        "CommitteeDecisionRecorded" => format!(
-            "recorded the decision of {} on {}: {}{at_revision}",
-            text("committee"),
-            text("meeting_date"),
-            text("decision").to_lowercase().replace('_', " ")
-        ),
-        "MeetingScheduled" => format!(
-            "scheduled {} for {}",
-            text("committee"),
-            text("meeting_date")
-        ),
-        "PlanSubmitted" => format!("submitted the plan{at_revision}"),
-        "PlanPublished" => format!("published the plan at {}", text("url")),
-        "DeadlineExtended" => format!("recorded an extension granted by {}", text("granted_by")),
-        "DeadlineSet" => "set a deadline".to_owned(),
-        "KeyDateSet" => "set a key date".to_owned(),
-        other => other.to_owned(),
     }
 }
