@@ -782,7 +782,8 @@ def main():
           "drafter, signs in through `councilflow sign-in-link` and the link's button, and wrk "
           "sends his session cookie. **Plan page:** `GET /plans/<id>` (the route, the acts the "
           "engine would accept now, sections, history). **Waiting on you:** `GET /`, which asks "
-          "the engine about every act on every one of his 1,000 plans. Every body is checked. "
+          "the engine what waits on him in each of his 1,000 plans, sorts it all and shows the "
+          "first 25 (the rest are on later pages). Every body is checked. "
           "**Floor:** `GET /plans/<id>.json` with a bearer token, the same process. Fixed rate "
           f"as in part 3 ({web_rate} req/s); saturation: {params.get('sat_conns')} connections, rounds "
           "alternating, median per s.")
