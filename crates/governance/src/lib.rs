@@ -91,6 +91,7 @@
 
 pub mod aggregate;
 pub mod blockers;
+mod changes;
 pub mod context;
 pub mod deadlines;
 pub mod definition;

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::blockers::Blocker;
+use crate::changes::Changes;
 use crate::context::{Context, SharedSections};
 use crate::deadlines::Deadline;
 use crate::definition::{Workflow, Workflows};
@@ -43,6 +44,7 @@ pub struct Projections {
     by_council: BTreeMap<CouncilId, Vec<PlanId>>,
     last_position: Option<u64>,
     views: ViewCache,
+    changes: Changes,
 }
 
 /// Everything [`Projections`] holds but the workflow definitions, in a form any serde format
@@ -127,6 +129,7 @@ impl Projections {
             by_council: BTreeMap::new(),
             last_position: None,
             views: ViewCache::default(),
+            changes: Changes::default(),
         }
     }
 
@@ -168,6 +171,7 @@ impl Projections {
                 .collect(),
             plan_order: snapshot.plan_order,
             by_council: snapshot.by_council.into_iter().collect(),
+            changes: Changes::known_after(snapshot.last_position),
             last_position: snapshot.last_position,
             views,
         }
@@ -196,9 +200,11 @@ impl Projections {
             DomainEvent::Org(e) => {
                 self.organisation.apply(e);
                 self.views.forget_all();
+                self.changes.context(meta.position);
             }
             DomainEvent::SharedSection(e) => {
                 self.views.forget_all();
+                self.changes.context(meta.position);
                 let (group, section) = e.key();
                 let key = (group.clone(), section.clone());
                 let state = self.shared.remove(&key);
@@ -220,6 +226,7 @@ impl Projections {
                     }
                 }
                 self.views.forget(id);
+                self.changes.plan(id, meta.position);
                 let state = self.plans.remove(id);
                 if let Some(plan) = Plan::apply(state, e) {
                     self.plans.insert(id.clone(), plan);
@@ -283,6 +290,13 @@ impl Projections {
             .filter(|((g, _), _)| g == group)
             .map(|(_, s)| s)
             .collect()
+    }
+
+    /// The plans with an event after ledger position `position`, or `None` when every plan must be
+    /// looked at again (the organisation or a shared section changed since, or `position` is
+    /// from before these projections were restored from a snapshot).
+    pub fn plans_changed_after(&self, position: u64) -> Option<Vec<&PlanId>> {
+        Some(self.changes.plans_after(position)?.collect())
     }
 
     /// Everything the API shows about a plan now: computed on the first read after the plan (or

@@ -350,3 +350,46 @@ fn a_plan_view_read_between_events_always_equals_one_computed_afresh() {
     }
     assert!(compared > 1000, "only {compared} views compared");
 }
+
+#[test]
+fn the_plans_changed_after_a_position_are_those_with_an_event_since_unless_everything_changed() {
+    // Given a random history
+    let w = random_history(5, 500);
+    let (mut some, mut everything) = (0, 0);
+    for (meta, _) in &w.log {
+        // When asked which plans changed after a position in it
+        let answer = w.p.plans_changed_after(meta.position);
+        // Then it is every plan with an event since, or "everything" if the organisation or a
+        // shared section changed since
+        let later = w.log.iter().filter(|(m, _)| m.position > meta.position);
+        let context_changed = later.clone().any(|(_, e)| e.plan_event().is_none());
+        let expected: std::collections::BTreeSet<_> = later
+            .filter_map(|(_, e)| e.plan_event().map(|p| p.plan_id().clone()))
+            .collect();
+        match answer {
+            None => {
+                assert!(context_changed, "after {}", meta.position);
+                everything += 1;
+            }
+            Some(ids) => {
+                assert!(!context_changed, "after {}", meta.position);
+                let ids: std::collections::BTreeSet<_> = ids.into_iter().cloned().collect();
+                assert_eq!(ids, expected, "after {}", meta.position);
+                some += 1;
+            }
+        }
+    }
+    assert!(
+        some > 3 && everything > 3,
+        "{some} answered, {everything} everything"
+    );
+
+    // A snapshot does not know what changed before it was taken.
+    let last = w.p.last_position().unwrap();
+    let restored = Projections::from_snapshot(shipped_workflows(), w.p.snapshot());
+    assert!(restored.plans_changed_after(last - 1).is_none());
+    assert_eq!(
+        restored.plans_changed_after(last).map(|ids| ids.len()),
+        Some(0)
+    );
+}
