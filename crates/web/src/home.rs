@@ -1,22 +1,18 @@
 //! "Waiting on you": every act the signed-in person can take now, across their councils and
 //! groups, overdue first; then their plans by status.
 //!
-//! With many plans the list is long, so it comes a page at a time: every plan in the person's
-//! scope is asked what waits on them (the plan views are the projections' cached ones), the whole
-//! list is sorted, and only the rows of the page shown are put into words. "Your plans" lists the
-//! latest few of each status and counts the rest, which each council's page lists in full.
-
-use std::sync::Arc;
+//! With many plans the list is long, so it comes a page at a time. What waits on the person is
+//! their worklist (`worklist.rs`), brought up to date with the plans changed since they last
+//! looked; only the rows of the page shown are put into words. "Your plans" lists the latest few
+//! of each status and counts the rest, which each council's page lists in full.
 
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
-use councilflow_governance::{PlanStatus, PlanView, ReadScope};
+use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::auth::{signed_in, to_sign_in};
-use crate::candidates::{self, Candidate};
 use crate::pages::{council_name, lateness, not_found, viewer, when};
 use crate::paging::{PageQuery, Paging};
 use crate::render::{page, Page};
@@ -26,14 +22,6 @@ use crate::Web;
 const ACTS_PER_PAGE: usize = 25;
 /// Plans of each status listed by name; the rest are counted.
 const PLANS_PER_STATUS: usize = 10;
-
-const STATUSES: [PlanStatus; 5] = [
-    PlanStatus::Drafting,
-    PlanStatus::InApproval,
-    PlanStatus::Approved,
-    PlanStatus::Submitted,
-    PlanStatus::Published,
-];
 
 /// `GET /`, `GET /?page=N`.
 pub(crate) async fn home(
@@ -48,65 +36,53 @@ pub(crate) async fn home(
     let state = web.service.read();
     let projections = &state.projections;
     let me = viewer(projections, &person);
-    let scope = ReadScope::of(projections.organisation(), &person);
-    let held = candidates::Held::of(projections, &person);
-    let mut waiting: Vec<(Arc<PlanView>, Candidate, Option<DateTime<Utc>>)> = Vec::new();
-    let mut by_status: [Vec<Arc<PlanView>>; 5] = Default::default();
-    for plan in projections.plans().filter(|p| scope.plan_fully(p)) {
-        let Some(view) = projections.plan_view(&plan.id) else {
-            continue;
-        };
-        for candidate in candidates::waiting_on(projections, &view, &person, &held, now) {
-            let due = candidate.due(&view);
-            waiting.push((view.clone(), candidate, due));
-        }
-        if let Some(i) = STATUSES.iter().position(|s| *s == view.status) {
-            by_status[i].push(view);
-        }
-    }
-    // Overdue first, then the soonest deadline; acts with no deadline last.
-    // (Ascending deadlines put the overdue first.)
-    waiting.sort_by_key(|(_, _, due)| (due.is_none(), *due));
-    let Some(paging) = Paging::of(&query, waiting.len(), ACTS_PER_PAGE) else {
+    let worklist = web.worklists.of(&person);
+    let mut worklist = worklist
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    worklist.refresh(projections, &person, now);
+    let Some(paging) = Paging::of(&query, worklist.act_count(), ACTS_PER_PAGE) else {
         return not_found(me, "page");
     };
-    let rows: Vec<Value> = waiting[paging.range()]
-        .iter()
-        .map(|(view, candidate, due)| {
+    let range = paging.range();
+    let rows: Vec<Value> = worklist
+        .acts()
+        .skip(range.start)
+        .take(range.len())
+        .filter_map(|(id, candidate)| {
+            let view = projections.plan_view(id)?;
+            let due = candidate.due(&view);
             let (words, overdue) = due.map_or((String::new(), false), |d| lateness(d, now));
-            json!({
-                "plan": view.plan.id, "plan_title": view.plan.title,
-                "act": candidate.label(projections, view),
+            Some(json!({
+                "plan": id, "plan_title": view.plan.title,
+                "act": candidate.label(projections, &view),
                 "due": due.map(when), "lateness": words, "overdue": overdue,
-            })
+            }))
         })
         .collect();
-    let statuses: Vec<Value> = STATUSES
-        .iter()
-        .zip(&by_status)
-        .filter(|(_, views)| !views.is_empty())
-        .map(|(status, views)| {
-            // The latest started first.
-            let listed: Vec<Value> = views
-                .iter()
-                .rev()
+    let statuses: Vec<Value> = worklist
+        .plans_by_status()
+        .filter(|(_, count, _)| *count > 0)
+        .map(|(status, count, latest)| {
+            let listed: Vec<Value> = latest
                 .take(PLANS_PER_STATUS)
-                .map(|view| {
-                    let councils: Vec<String> = view
-                        .plan
+                .filter_map(|id| projections.plan(id))
+                .map(|plan| {
+                    let councils: Vec<String> = plan
                         .councils
                         .iter()
                         .map(|c| council_name(projections, c))
                         .collect();
-                    json!({ "id": view.plan.id, "title": view.plan.title, "councils": councils })
+                    json!({ "id": plan.id, "title": plan.title, "councils": councils })
                 })
                 .collect();
             json!({
-                "status": status, "count": views.len(), "plans": listed,
-                "more": views.len().saturating_sub(PLANS_PER_STATUS),
+                "status": status, "count": count, "plans": listed,
+                "more": count.saturating_sub(PLANS_PER_STATUS),
             })
         })
         .collect();
+    drop(worklist);
     // Each page's title is its own.
     let title = if paging.pages() > 1 {
         format!(

@@ -22,6 +22,7 @@ mod integrators;
 mod pages;
 mod paging;
 mod render;
+mod worklist;
 
 use std::sync::Arc;
 
@@ -75,6 +76,7 @@ pub(crate) struct Web {
     pub limits: Arc<auth::RateLimits>,
     pub cookie: auth::CookieSettings,
     pub history: Arc<history::HistoryCache>,
+    pub worklists: Arc<worklist::Worklists>,
 }
 
 /// The pages, at `/`, `/sign-in`, `/councils/...` and `/plans/{id}`. `/plans/{id}` is also the
@@ -85,6 +87,7 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         limits: Arc::new(auth::RateLimits::default()),
         cookie: auth::CookieSettings::for_url(&settings.public_url),
         history: Arc::default(),
+        worklists: Arc::default(),
         service,
         mailer,
         settings: settings.clone(),

@@ -126,7 +126,7 @@ pub(crate) fn page(page: Page) -> Response {
     context.insert("field_errors", Value::from_serialize(&by_field));
     let rendered = environment()
         .get_template(page.template)
-        .and_then(|t| t.render(Value::from_serialize(&context)));
+        .and_then(|t| t.render(Value::from_iter(context)));
     match rendered {
         Ok(html) => (page.status, Html(html)).into_response(),
         Err(e) => {
