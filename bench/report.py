@@ -788,9 +788,9 @@ def main():
         w("`councilflow-fill` writes 1,000 Stockport plans (20,000 events); Ravi Patel, their "
           "drafter, signs in through `councilflow sign-in-link` and the link's button, and wrk "
           "sends his session cookie. **Plan page:** `GET /plans/<id>` (the route, the acts the "
-          "engine would accept now, sections, history). **Waiting on you:** `GET /`, which asks "
-          "the engine what waits on him in each of his 1,000 plans, sorts it all and shows the "
-          "first 25 (the rest are on later pages). Every body is checked. "
+          "engine would accept now, sections, history). **Waiting on you:** `GET /`: the first 25 "
+          "acts of his worklist (what waits on him across his 1,000 plans, sorted, brought up to "
+          "date with the plans changed since his last request). Every body is checked. "
           "**Floor:** `GET /plans/<id>.json` with a bearer token, the same process. Fixed rate "
           f"as in part 3 ({web_rate} req/s); saturation: {params.get('sat_conns')} connections, rounds "
           "alternating, median per s.")
