@@ -291,6 +291,20 @@ async fn the_derbyshire_dales_route_walked_in_a_browser_meets_wcag_on_every_page
         "Waiting on you (page 2 of 2) – councilflow"
     );
     browser.check_page("19-home-second-page").await;
+
+    // The calendar page: a feed made, its address shown once, then revoked.
+    browser.goto("/calendar").await;
+    browser.check_page("20-calendar").await;
+    browser
+        .press("Create a calendar feed of Derbyshire Dales District Council")
+        .await;
+    assert!(browser.html().await.contains("Calendar feed created"));
+    browser.check_page("21-calendar-feed-created").await;
+    browser
+        .submit("//button[starts-with(normalize-space(), 'Revoke')]")
+        .await;
+    assert!(browser.html().await.contains("Calendar feed revoked"));
+    browser.check_page("22-calendar-feed-revoked").await;
     browser.close().await;
 }
 

@@ -9,6 +9,7 @@ mod authz;
 mod authz_reads;
 mod browser;
 mod calendar_feeds;
+mod calendar_page;
 mod cli;
 mod crash;
 mod derbyshire_dales;

@@ -1,5 +1,6 @@
 //! The HTTP application: the GraphQL routes (from the api crate) with the server's own pages
-//! (`/healthz`, a plan's document, a council's calendar), start-up and clean shutdown.
+//! (`/healthz`) and the web application (its pages, a plan's document, a council's calendar),
+//! start-up and clean shutdown.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

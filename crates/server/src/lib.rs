@@ -2,7 +2,6 @@
 //! the operator commands, and the published document of a plan.
 
 pub mod app;
-pub mod calendar;
 pub mod cli;
 pub mod commands;
 pub mod definitions;

@@ -5,25 +5,33 @@
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use councilflow_api::graphql::Viewer;
-use councilflow_governance::{PlanId, ReadScope};
+use councilflow_governance::{PersonId, PlanId, ReadScope};
 
 use crate::Web;
 
-/// `/plans/{id}` with a bearer token (integrators): the document, or the projection as JSON.
-pub(crate) fn plan(web: &Web, id: &str, headers: &HeaderMap) -> Response {
+/// The person an `Authorization: Bearer` header signs in, or the refusal to send.
+pub(crate) fn bearer_person(web: &Web, headers: &HeaderMap) -> Result<PersonId, Box<Response>> {
     let header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    let person = match Viewer::from_header(&web.service, header) {
-        Viewer::Person(person) => person,
-        Viewer::Anonymous => {
-            return (
-                StatusCode::UNAUTHORIZED,
-                "sign in: send `Authorization: Bearer <token>` (get a token with `councilflow token --person <your id>`)\n",
-            )
-                .into_response()
-        }
-        Viewer::Rejected(why) => return (StatusCode::UNAUTHORIZED, format!("{why}\n")).into_response(),
+    match Viewer::from_header(&web.service, header) {
+        Viewer::Person(person) => Ok(person),
+        Viewer::Anonymous => Err(Box::new((
+            StatusCode::UNAUTHORIZED,
+            "sign in: send `Authorization: Bearer <token>` (get a token with `councilflow token --person <your id>`)\n",
+        )
+            .into_response())),
+        Viewer::Rejected(why) => Err(Box::new(
+            (StatusCode::UNAUTHORIZED, format!("{why}\n")).into_response(),
+        )),
+    }
+}
+
+/// `/plans/{id}` with a bearer token (integrators): the document, or the projection as JSON.
+pub(crate) fn plan(web: &Web, id: &str, headers: &HeaderMap) -> Response {
+    let person = match bearer_person(web, headers) {
+        Ok(person) => person,
+        Err(refusal) => return *refusal,
     };
     let (id, json) = match id.strip_suffix(".json") {
         Some(id) => (id, true),

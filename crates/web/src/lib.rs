@@ -14,6 +14,7 @@
 
 mod acts;
 pub mod auth;
+mod calendar;
 mod candidates;
 pub mod csrf;
 mod history;
@@ -103,6 +104,10 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         )
         .route("/sign-out", post(auth::sign_out))
         .route("/councils/{id}", get(pages::council))
+        .route("/calendar", get(calendar::calendar_page))
+        .route("/calendar/feeds", post(calendar::create_feed))
+        .route("/calendar/feeds/{id}/revoke", post(calendar::revoke_feed))
+        .route("/calendar/{file}", get(calendar::council_calendar))
         .route("/councils/{id}/plans", post(acts::start_plan))
         .route("/plans/{id}/acts/{act}", post(acts::act))
         .route("/plans/{id}/print", get(pages::print))
