@@ -305,6 +305,15 @@ async fn the_derbyshire_dales_route_walked_in_a_browser_meets_wcag_on_every_page
         .await;
     assert!(browser.html().await.contains("Calendar feed revoked"));
     browser.check_page("22-calendar-feed-revoked").await;
+
+    // The group's board, and the same sorted by deadline.
+    browser.goto("/groups/derbyshire-chief-executives").await;
+    browser.check_page("23-group-board").await;
+    browser
+        .submit("//a[contains(@href, 'sort=deadline')]")
+        .await;
+    assert!(browser.html().await.contains("Next deadline (sorted)"));
+    browser.check_page("24-group-board-by-deadline").await;
     browser.close().await;
 }
 

@@ -15,6 +15,7 @@ mod crash;
 mod derbyshire_dales;
 mod disk_full;
 mod documents;
+mod groups;
 mod hostile;
 mod http;
 mod integrators;

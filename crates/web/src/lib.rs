@@ -17,6 +17,7 @@ pub mod auth;
 mod calendar;
 mod candidates;
 pub mod csrf;
+mod groups;
 mod history;
 mod home;
 mod integrators;
@@ -104,6 +105,8 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         )
         .route("/sign-out", post(auth::sign_out))
         .route("/councils/{id}", get(pages::council))
+        .route("/groups/{id}", get(groups::board_page))
+        .route("/groups/{id}/board.csv", get(groups::board_csv))
         .route("/calendar", get(calendar::calendar_page))
         .route("/calendar/feeds", post(calendar::create_feed))
         .route("/calendar/feeds/{id}/revoke", post(calendar::revoke_feed))

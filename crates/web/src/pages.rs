@@ -64,7 +64,12 @@ pub(crate) fn viewer(projections: &Projections, person: &PersonId) -> Value {
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_values()
         .collect();
-    json!({ "id": p.id, "name": p.name, "councils": councils })
+    let scope = ReadScope::of(org, person);
+    let groups: Vec<Value> = crate::groups::groups_read(projections, &scope)
+        .into_iter()
+        .map(|(id, name)| json!({ "id": id, "name": name }))
+        .collect();
+    json!({ "id": p.id, "name": p.name, "councils": councils, "groups": groups })
 }
 
 pub(crate) fn council_name(projections: &Projections, id: &CouncilId) -> String {

@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("home.html", include_str!("../templates/home.html")),
     ("council.html", include_str!("../templates/council.html")),
+    ("group.html", include_str!("../templates/group.html")),
     ("calendar.html", include_str!("../templates/calendar.html")),
     ("plan.html", include_str!("../templates/plan.html")),
     (
