@@ -349,3 +349,45 @@ async fn an_officer_signing_while_the_drafter_saves_gets_a_conflict_page_naming_
     officer.close().await;
     drafter.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_section_page_meets_wcag_with_its_forms_a_refusal_and_a_difference() {
+    let app = spawn_app().await;
+    app.start_plan("nadia-bell", &["derbyshire-dales"]).await;
+    let browser = Browser::start(&app.address).await;
+    let page = "/groups/derbyshire-chief-executives/sections/barriers";
+    sign_in(&app, &browser, "rachel-ingham", page).await;
+    assert!(browser
+        .html()
+        .await
+        .contains("No text has been proposed yet"));
+    browser.check_page("30-shared-section-empty").await;
+
+    // An empty text is refused: the engine's words in the error summary, linked to the field.
+    browser.press("Propose revision").await;
+    assert!(browser.title().await.starts_with("Error: "));
+    browser.check_page("31-shared-section-refused").await;
+
+    browser
+        .fill("propose", "Funding certainty is the main barrier.")
+        .await;
+    browser.press("Propose revision").await;
+    assert!(browser.html().await.contains("Revision proposed"));
+    browser.check_page("32-shared-section-proposed").await;
+    browser
+        .fill(
+            "propose",
+            "Funding certainty and housing are the main barriers.",
+        )
+        .await;
+    browser.press("Propose revision").await;
+    browser.press("Show the difference").await;
+    let html = browser.html().await;
+    assert!(
+        html.contains("Difference from revision 1 to revision 2"),
+        "{html}"
+    );
+    assert!(html.contains("<ins>"), "{html}");
+    browser.check_page("33-shared-section-difference").await;
+    browser.close().await;
+}

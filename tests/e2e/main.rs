@@ -23,6 +23,7 @@ mod power_loss;
 mod reminders;
 mod seeds;
 mod shared_barriers;
+mod shared_section_page;
 mod smtp_harness;
 mod socket_limits;
 mod staleness_and_concurrency;

@@ -221,16 +221,19 @@ pub(crate) async fn act(
             format!("The plan changed after you loaded this page: {message}"),
             Some(message),
         ),
-        Err(e) => {
-            let status = match e.code() {
-                "FORBIDDEN" => StatusCode::FORBIDDEN,
-                "NOT_FOUND" => StatusCode::NOT_FOUND,
-                "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            refused(status, e.to_string(), None)
-        }
+        Err(e) => refused(status_of(&e), e.to_string(), None),
+    }
+}
+
+/// The HTTP status of an act the service refused.
+pub(crate) fn status_of(e: &ServiceError) -> StatusCode {
+    match e.code() {
+        "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "CONFLICT" => StatusCode::CONFLICT,
+        "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+        "INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
     }
 }
 

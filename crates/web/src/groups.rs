@@ -237,11 +237,24 @@ pub(crate) async fn board_page(
         .iter()
         .map(|(key, heading)| json!({ "key": key, "heading": heading, "sorted": *key == sort }))
         .collect();
+    let sections: Vec<Value> = group
+        .supplies
+        .iter()
+        .map(|s| {
+            let title = projections
+                .workflows()
+                .get(&s.workflow)
+                .and_then(|w| w.section(&s.section))
+                .map_or_else(|| s.section.to_string(), |d| d.title.clone());
+            json!({ "id": s.section, "title": title })
+        })
+        .collect();
     page(
         Page::new(
             "group.html",
             format!("{}: plans of its members", group.name),
         )
+        .with("sections", sections)
         .with("viewer", me)
         .with("group", json!({ "id": group.id, "name": group.name }))
         .with("columns", columns)

@@ -24,6 +24,7 @@ mod integrators;
 mod pages;
 mod paging;
 mod render;
+mod shared_section;
 mod worklist;
 
 use std::sync::Arc;
@@ -107,6 +108,14 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         .route("/councils/{id}", get(pages::council))
         .route("/groups/{id}", get(groups::board_page))
         .route("/groups/{id}/board.csv", get(groups::board_csv))
+        .route(
+            "/groups/{group}/sections/{section}",
+            get(shared_section::show),
+        )
+        .route(
+            "/groups/{group}/sections/{section}/{act}",
+            post(shared_section::act),
+        )
         .route("/calendar", get(calendar::calendar_page))
         .route("/calendar/feeds", post(calendar::create_feed))
         .route("/calendar/feeds/{id}/revoke", post(calendar::revoke_feed))

@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("home.html", include_str!("../templates/home.html")),
     ("council.html", include_str!("../templates/council.html")),
     ("group.html", include_str!("../templates/group.html")),
+    (
+        "shared_section.html",
+        include_str!("../templates/shared_section.html"),
+    ),
     ("calendar.html", include_str!("../templates/calendar.html")),
     ("plan.html", include_str!("../templates/plan.html")),
     (
