@@ -129,5 +129,10 @@ async fn the_group_proposes_and_members_agree_on_the_page_which_says_whom_it_wai
             &[("form_id", "propose"), ("text", "Not mine to write.")],
         )
         .await;
-    assert_ne!(refused.status, 303);
+    assert_eq!(refused.status, 404);
+    assert!(rachel
+        .get(PAGE)
+        .await
+        .body
+        .contains("All 9 councils agreed revision 3."));
 }

@@ -141,13 +141,8 @@ pub struct FeedTokenArgs {
     /// Revoke the feed with this id (from --list).
     #[arg(long, env = "COUNCILFLOW_REVOKE_FEED")]
     pub revoke: Option<String>,
-    /// The address people reach the server at, to print the feed's full address.
-    #[arg(
-        long,
-        env = "COUNCILFLOW_PUBLIC_URL",
-        default_value = "http://127.0.0.1:8080"
-    )]
-    pub public_url: String,
+    #[command(flatten)]
+    pub url: PublicUrlArgs,
 }
 
 #[derive(Args)]
@@ -160,7 +155,14 @@ pub struct SignInLinkArgs {
     /// Where to go once signed in (a path, such as /plans/<id>).
     #[arg(long)]
     pub next: Option<String>,
-    /// The address people reach the server at (as given to `serve`).
+    #[command(flatten)]
+    pub url: PublicUrlArgs,
+}
+
+/// Where people reach the server, for commands that print an address.
+#[derive(Args)]
+pub struct PublicUrlArgs {
+    /// The address people reach the server at (as given to `serve`), to print full addresses.
     #[arg(
         long,
         env = "COUNCILFLOW_PUBLIC_URL",

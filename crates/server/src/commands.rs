@@ -102,16 +102,7 @@ pub fn token(args: &TokenArgs) -> anyhow::Result<()> {
         (Some(p), None) | (None, Some(p)) => p,
         _ => bail!("say --person ID (to issue), --revoke TOKEN or --revoke-person ID"),
     };
-    let id = PersonId::parse(person).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let known = people_text(data)?
-        .lines()
-        .any(|line| line.split('\t').next() == Some(id.as_str()));
-    if !known {
-        bail!(
-            "no person {id} holds a role here; `councilflow people --data {}` lists them",
-            data.display()
-        );
-    }
+    let id = known_person(data, person)?;
     if args.revoke_person.is_some() {
         store
             .revoke_person(&id)
@@ -177,7 +168,7 @@ pub fn feed_token(args: &FeedTokenArgs) -> anyhow::Result<()> {
     );
     println!(
         "{}{}",
-        args.public_url.trim_end_matches('/'),
+        args.url.public_url.trim_end_matches('/'),
         councilflow_api::graphql::feed_address(&council, &token)
     );
     Ok(())
@@ -208,7 +199,7 @@ pub fn sign_in_link(args: &SignInLinkArgs) -> anyhow::Result<()> {
     eprintln!("a sign-in link for {person}: open it and press \"Sign in\" (it works once, for 15 minutes):");
     println!(
         "{}",
-        councilflow_web::sign_in_link(&args.public_url, &secret)
+        councilflow_web::sign_in_link(&args.url.public_url, &secret)
     );
     Ok(())
 }

@@ -13,12 +13,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use councilflow_governance::{Decision, Group, GroupId, Plan, PlanView, Projections, ReadScope};
+use councilflow_governance::{Group, GroupId, Plan, PlanStatus, PlanView, Projections, ReadScope};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::auth::{signed_in, to_sign_in};
-use crate::pages::{council_name, not_found, viewer, when};
+use crate::pages::{council_name, decision_words, not_found, viewer, when};
 use crate::render::{page, Page};
 use crate::Web;
 
@@ -49,24 +49,13 @@ struct Row {
     decisions: String,
 }
 
-fn decision_words(decision: Decision) -> &'static str {
-    match decision {
-        Decision::Approved => "approved",
-        Decision::ApprovedWithDelegatedAmendments => "approved with delegated amendments",
-        Decision::Deferred => "deferred",
-        Decision::Rejected => "rejected",
-    }
-}
-
 fn status_words(view: &PlanView) -> String {
-    let status = serde_json::to_value(view.status).unwrap_or_default();
-    match status.as_str().unwrap_or_default() {
-        "DRAFTING" => "Drafting",
-        "IN_APPROVAL" => "In approval",
-        "APPROVED" => "Approved",
-        "SUBMITTED" => "Submitted",
-        "PUBLISHED" => "Published",
-        other => other,
+    match view.status {
+        PlanStatus::Drafting => "Drafting",
+        PlanStatus::InApproval => "In approval",
+        PlanStatus::Approved => "Approved",
+        PlanStatus::Submitted => "Submitted",
+        PlanStatus::Published => "Published",
     }
     .to_owned()
 }
@@ -178,18 +167,14 @@ fn board(
             }
         }
     }
+    // Stable sorts: rows the column ranks equal stay in council order.
+    rows.sort_by(|a, b| a.councils.cmp(&b.councils));
     match sort {
-        "status" => rows.sort_by(|a, b| (&a.status, &a.councils).cmp(&(&b.status, &b.councils))),
-        "stage" => rows.sort_by(|a, b| (&a.stage, &a.councils).cmp(&(&b.stage, &b.councils))),
-        "deadline" => rows.sort_by_key(|r| {
-            (
-                r.next_deadline.is_none(),
-                r.next_deadline,
-                r.councils.clone(),
-            )
-        }),
-        "late" => rows.sort_by_key(|r| (Reverse(r.late), r.councils.clone())),
-        _ => rows.sort_by(|a, b| a.councils.cmp(&b.councils)),
+        "status" => rows.sort_by(|a, b| a.status.cmp(&b.status)),
+        "stage" => rows.sort_by(|a, b| a.stage.cmp(&b.stage)),
+        "deadline" => rows.sort_by_key(|r| (r.next_deadline.is_none(), r.next_deadline)),
+        "late" => rows.sort_by_key(|r| Reverse(r.late)),
+        _ => {}
     }
     Some((group, rows))
 }

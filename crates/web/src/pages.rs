@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
 use councilflow_governance::{
-    CouncilId, PersonId, PlanId, PlanView, Projections, ReadScope, Scope, StageStatus,
+    CouncilId, Decision, PersonId, PlanId, PlanView, Projections, ReadScope, Scope, StageStatus,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -72,6 +72,16 @@ pub(crate) fn viewer(projections: &Projections, person: &PersonId) -> Value {
     json!({ "id": p.id, "name": p.name, "councils": councils, "groups": groups })
 }
 
+/// A committee's decision in words.
+pub(crate) fn decision_words(decision: Decision) -> &'static str {
+    match decision {
+        Decision::Approved => "approved",
+        Decision::ApprovedWithDelegatedAmendments => "approved with delegated amendments",
+        Decision::Deferred => "deferred",
+        Decision::Rejected => "rejected",
+    }
+}
+
 pub(crate) fn council_name(projections: &Projections, id: &CouncilId) -> String {
     projections
         .organisation()
@@ -84,6 +94,13 @@ pub(crate) fn person_name(projections: &Projections, id: &PersonId) -> String {
         .organisation()
         .person(id)
         .map_or_else(|| id.to_string(), |p| p.name.clone())
+}
+
+/// "Not found" for `person`, taking the projections' read lock itself: call it only where the
+/// request does not hold it already.
+pub(crate) fn not_found_for(web: &Web, person: &PersonId, what: &str) -> Response {
+    let state = web.service.read();
+    not_found(viewer(&state.projections, person), what)
 }
 
 pub(crate) fn not_found(person_view: Value, what: &str) -> Response {
@@ -291,7 +308,7 @@ fn plan_context(projections: &Projections, view: &PlanView, candidates: &[Candid
                 .map(|d| json!({
                     "council": council_name(projections, &d.council), "committee": d.committee,
                     "date": d.meeting_date.format("%-d %B %Y").to_string(),
-                    "decision": format!("{:?}", d.decision), "minute": d.minute_reference,
+                    "decision": decision_words(d.decision), "minute": d.minute_reference,
                     "revision": d.plan_revision,
                 }))
                 .collect();

@@ -25,7 +25,7 @@ use similar::{ChangeTag, TextDiff};
 
 use crate::acts::status_of;
 use crate::auth::{signed_in, to_sign_in};
-use crate::pages::{council_name, not_found, person_name, viewer, when};
+use crate::pages::{council_name, not_found, not_found_for, person_name, viewer, when};
 use crate::render::{page, Page};
 use crate::Web;
 
@@ -301,15 +301,17 @@ fn parse(group: &str, section: &str) -> Option<(GroupId, SectionId)> {
 fn section_page(
     web: &Web,
     person: &PersonId,
-    ids: &(GroupId, SectionId),
+    group: &str,
+    section: &str,
     query: &DiffQuery,
     refusal: Option<(StatusCode, String, Fields)>,
 ) -> Response {
     let state = web.service.read();
     let projections = &state.projections;
     let me = viewer(projections, person);
-    let Some((heading, context)) = context(projections, person, &ids.0, &ids.1, query, Utc::now())
-    else {
+    let Some((heading, context)) = parse(group, section).and_then(|(group, section)| {
+        context(projections, person, &group, &section, query, Utc::now())
+    }) else {
         return not_found(me, "shared section");
     };
     let notice = match query.done.as_deref() {
@@ -340,15 +342,10 @@ pub(crate) async fn show(
     Query(query): Query<DiffQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let here = format!("/groups/{group}/sections/{section}");
     let Some(person) = signed_in(&web, &headers) else {
-        return to_sign_in(&here);
+        return to_sign_in(&format!("/groups/{group}/sections/{section}"));
     };
-    let Some(ids) = parse(&group, &section) else {
-        let state = web.service.read();
-        return not_found(viewer(&state.projections, &person), "shared section");
-    };
-    section_page(&web, &person, &ids, &query, None)
+    section_page(&web, &person, &group, &section, &query, None)
 }
 
 /// `POST /groups/{group}/sections/{section}/{act}`: propose (or revise) and agree, through the
@@ -364,8 +361,7 @@ pub(crate) async fn act(
         return to_sign_in(&here);
     };
     let Some(ids) = parse(&group, &section) else {
-        let state = web.service.read();
-        return not_found(viewer(&state.projections, &person), "shared section");
+        return not_found_for(&web, &person, "shared section");
     };
     let revision = |key: &str| fields.get(key).and_then(|r| r.parse::<u64>().ok());
     let command = match act.as_str() {
@@ -411,7 +407,8 @@ pub(crate) async fn act(
             section_page(
                 &web,
                 &person,
-                &ids,
+                &group,
+                &section,
                 &DiffQuery::default(),
                 Some((status, message, fields)),
             )

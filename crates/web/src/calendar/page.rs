@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use super::entries::entries;
 use crate::auth::{signed_in, to_sign_in};
-use crate::pages::{not_found, viewer, when};
+use crate::pages::{not_found, not_found_for, viewer, when};
 use crate::render::{page, Page};
 use crate::Web;
 
@@ -37,12 +37,7 @@ pub(crate) struct NewFeed {
 
 /// What the page shows: each council the person works at, with what its calendar holds and
 /// their feeds of it.
-fn calendar_page(
-    web: &Web,
-    person: &PersonId,
-    created: Option<Value>,
-    notice: Option<&str>,
-) -> Response {
+fn render(web: &Web, person: &PersonId, created: Option<Value>, notice: Option<&str>) -> Response {
     let state = web.service.read();
     let projections = &state.projections;
     let me = viewer(projections, person);
@@ -94,7 +89,7 @@ pub(crate) async fn show(
         Some("revoked") => Some("Calendar feed revoked: its address no longer works"),
         _ => None,
     };
-    calendar_page(&web, &person, None, notice)
+    render(&web, &person, None, notice)
 }
 
 /// `POST /calendar/feeds`: a new feed of one council's calendar, its address shown this once.
@@ -123,7 +118,7 @@ pub(crate) async fn create(
                 feed_address(&council, &token)
             );
             let created = json!({ "council": council, "address": address });
-            calendar_page(&web, &person, Some(created), None)
+            render(&web, &person, Some(created), None)
         }
         Err(e) => {
             tracing::error!(error = %e, "recording a calendar feed token");
@@ -143,11 +138,7 @@ pub(crate) async fn revoke(
     };
     let tokens = web.service.tokens();
     if !tokens.calendar_feeds_of(&person).iter().any(|f| f.id == id) {
-        let state = web.service.read();
-        return not_found(
-            viewer(&state.projections, &person),
-            "calendar feed of yours",
-        );
+        return not_found_for(&web, &person, "calendar feed of yours");
     }
     match tokens.revoke_calendar_feed(&id) {
         Ok(()) => Redirect::to("/calendar?done=revoked").into_response(),
