@@ -19,6 +19,7 @@ mod groups;
 mod hostile;
 mod http;
 mod integrators;
+mod openid;
 mod power_loss;
 mod reminders;
 mod seeds;

@@ -30,6 +30,8 @@ pub struct ServeSettings {
     pub mail: MailArgs,
     /// How long a write waits to show before it is answered UNAVAILABLE.
     pub write_visible_within: Duration,
+    /// The councils whose people sign in with their own accounts (OpenID Connect), if any.
+    pub sign_in_providers: Option<PathBuf>,
 }
 
 /// A built application: bound to its port, its reminder task started, ready to serve.
@@ -77,6 +79,14 @@ impl Application {
             })?,
         };
         councilflow_web::check_templates().map_err(anyhow::Error::msg)?;
+        let sign_in_providers = match &settings.sign_in_providers {
+            Some(path) => councilflow_web::auth::providers::load(
+                path,
+                service.read().projections.organisation(),
+            )
+            .map_err(anyhow::Error::msg)?,
+            None => Vec::new(),
+        };
         let web = councilflow_web::router(
             service.clone(),
             mailer.clone(),
@@ -86,8 +96,10 @@ impl Application {
                 document: |projections, view| {
                     crate::document::render(projections, view, crate::cli::Format::Html)
                 },
+                sign_in_providers,
             },
-        );
+        )
+        .map_err(anyhow::Error::msg)?;
         let (stop_reminders, stopped) = watch::channel(false);
         let reminders =
             reminders::spawn(service.clone(), mailer.clone(), reminder_settings, stopped);
@@ -213,6 +225,7 @@ pub fn serve_settings(args: &ServeArgs) -> anyhow::Result<(ServeSettings, Source
             seeds,
             mail: args.mail.clone(),
             write_visible_within: Duration::from_millis(args.write_visible_timeout_ms),
+            sign_in_providers: args.sign_in_providers.clone(),
         },
         Sources {
             workflows: workflows_from,

@@ -80,6 +80,11 @@ pub struct ServeArgs {
     /// UNAVAILABLE (it is recorded all the same).
     #[arg(long, env = "COUNCILFLOW_WRITE_VISIBLE_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub write_visible_timeout_ms: u64,
+    /// A TOML file naming the councils whose people sign in with their own accounts (OpenID
+    /// Connect): per council id, `issuer`, `client_id`, and `client_secret_env` or
+    /// `client_secret_file` (never the secret itself). See docs/sign-in-providers.md.
+    #[arg(long, env = "COUNCILFLOW_SIGN_IN_PROVIDERS")]
+    pub sign_in_providers: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]

@@ -7,7 +7,8 @@
 //! offers are the ones the engine would accept now (each candidate is decided, without being
 //! recorded, before its form is shown). Pages are complete without JavaScript.
 //!
-//! - `auth`: sign-in by emailed link, sessions kept on the server (`auth/store.rs`).
+//! - `auth`: sign-in by emailed link or with the council's own accounts (`auth/openid.rs`),
+//!   sessions kept on the server (`auth/store.rs`).
 //! - `csrf`: every state-changing request must come from our own pages.
 //! - `pages`: the pages; `candidates`: which acts a page offers; `acts`: the forms' handlers;
 //!   `integrators`: `/plans/{id}` for a bearer token; `render`: the templates (`templates/`).
@@ -67,6 +68,8 @@ pub struct WebSettings {
     /// behind `export-plan`): the print view, and `/plans/{id}` for a bearer token.
     pub document:
         fn(&councilflow_governance::Projections, &councilflow_governance::PlanView) -> String,
+    /// The councils whose people sign in with their own accounts (`serve --sign-in-providers`).
+    pub sign_in_providers: Vec<auth::providers::Provider>,
 }
 
 /// Shared by every page.
@@ -80,12 +83,26 @@ pub(crate) struct Web {
     pub cookie: auth::CookieSettings,
     pub history: Arc<history::HistoryCache>,
     pub worklists: Arc<worklist::Worklists>,
+    /// Sign-in with the councils' own accounts, where any council has it.
+    pub openid: Option<Arc<auth::openid::OpenId>>,
 }
 
 /// The pages, at `/`, `/sign-in`, `/councils/...` and `/plans/{id}`. `/plans/{id}` is also the
 /// integrators' document (with `Authorization: Bearer`) and `/plans/{id}.json` its projection.
-pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> Router {
+pub fn router(
+    service: Service,
+    mailer: Arc<Mailer>,
+    settings: WebSettings,
+) -> Result<Router, String> {
+    let openid = match settings.sign_in_providers.is_empty() {
+        true => None,
+        false => Some(Arc::new(auth::openid::OpenId::new(
+            settings.sign_in_providers.clone(),
+            &settings.public_url,
+        )?)),
+    };
     let web = Web {
+        openid,
         auth: Arc::new(AuthStore::new(service.data_dir())),
         limits: Arc::new(auth::RateLimits::default()),
         cookie: auth::CookieSettings::for_url(&settings.public_url),
@@ -96,7 +113,7 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         settings: settings.clone(),
     };
     let origin = csrf::Origin::of(&settings.public_url);
-    Router::new()
+    Ok(Router::new()
         .route("/", get(home::home))
         .route("/assets/councilflow.css", get(render::stylesheet))
         .route("/sign-in", get(auth::sign_in_form).post(auth::send_link))
@@ -104,6 +121,8 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
             "/sign-in/{secret}",
             get(auth::confirm_page).post(auth::confirm),
         )
+        .route("/sign-in/with/callback", get(auth::openid::callback))
+        .route("/sign-in/with/{council}", post(auth::openid::start))
         .route("/sign-out", post(auth::sign_out))
         .route("/councils/{id}", get(pages::council))
         .route("/groups/{id}", get(groups::board_page))
@@ -127,5 +146,5 @@ pub fn router(service: Service, mailer: Arc<Mailer>, settings: WebSettings) -> R
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         // Pages and the stylesheet go gzipped to browsers that ask (a first visit stays small).
         .layer(tower_http::compression::CompressionLayer::new())
-        .with_state(web)
+        .with_state(web))
 }

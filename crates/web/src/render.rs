@@ -28,6 +28,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/sign_in_refused.html"),
     ),
     (
+        "sign_in_not_signed_in.html",
+        include_str!("../templates/sign_in_not_signed_in.html"),
+    ),
+    (
         "signed_out.html",
         include_str!("../templates/signed_out.html"),
     ),

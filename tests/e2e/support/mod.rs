@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod lazyfs;
+pub mod oidc;
 pub mod plans;
 mod server;
 pub mod smtp;

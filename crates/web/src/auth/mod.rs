@@ -10,6 +10,8 @@
 //!   kept on the server (`store.rs`), in an `HttpOnly`, `SameSite=Lax` cookie, `Secure` and
 //!   `__Host-`-named unless the server is plainly on loopback HTTP.
 
+pub mod openid;
+pub mod providers;
 pub mod store;
 
 use std::collections::HashMap;
@@ -139,8 +141,15 @@ pub(crate) struct Next {
     next: Option<String>,
 }
 
-pub(crate) async fn sign_in_form(Query(q): Query<Next>) -> Response {
-    page(Page::new("sign_in.html", "Sign in").with("next", local_path(q.next.as_deref())))
+pub(crate) async fn sign_in_form(State(web): State<Web>, Query(q): Query<Next>) -> Response {
+    page(sign_in_page(&web).with("next", local_path(q.next.as_deref())))
+}
+
+/// The sign-in page: a button per council whose people sign in with their own accounts, and the
+/// email link for everyone.
+fn sign_in_page(web: &Web) -> Page {
+    let choices = web.openid.as_ref().map(|o| o.choices()).unwrap_or_default();
+    Page::new("sign_in.html", "Sign in").with("choices", choices)
 }
 
 #[derive(Deserialize)]
@@ -157,7 +166,7 @@ pub(crate) async fn send_link(
     let email = form.email.trim().to_lowercase();
     if email.is_empty() || !email.contains('@') || email.len() > 254 {
         return page(
-            Page::new("sign_in.html", "Sign in")
+            sign_in_page(&web)
                 .status(StatusCode::UNPROCESSABLE_ENTITY)
                 .with("next", local_path(form.next.as_deref()))
                 .with("email", form.email.clone())

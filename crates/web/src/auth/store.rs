@@ -187,13 +187,31 @@ impl AuthStore {
         })
         .map_err(SignInError::Io)?;
         state.used.insert(hash);
+        let session = self
+            .new_session(&mut state, &person, now)
+            .map_err(SignInError::Io)?;
+        Ok((SignedIn { person, next }, session))
+    }
+
+    /// Starts a session for a person another way has signed in (their council's own accounts):
+    /// the new session's id.
+    pub fn start_session(&self, person: &PersonId) -> std::io::Result<String> {
+        let mut state = self.loaded();
+        self.new_session(&mut state, person, Utc::now())
+    }
+
+    fn new_session(
+        &self,
+        state: &mut Loaded,
+        person: &PersonId,
+        now: chrono::DateTime<Utc>,
+    ) -> std::io::Result<String> {
         let session = self::secret();
         self.append(&Line::Session {
             hash: digest(&session),
             person: person.to_string(),
             at: now,
-        })
-        .map_err(SignInError::Io)?;
+        })?;
         state.sessions.insert(
             digest(&session),
             Session {
@@ -203,11 +221,11 @@ impl AuthStore {
                 written: now,
             },
         );
-        // Our own appends changed the file: remember its new stamp so it is not re-read.
+        // Our own append changed the file: remember its new stamp so it is not re-read.
         state.stamp = std::fs::metadata(&self.path)
             .ok()
             .map(|m| (m.len(), m.modified().unwrap_or(SystemTime::UNIX_EPOCH)));
-        Ok((SignedIn { person, next }, session))
+        Ok(session)
     }
 
     /// The person signed in by session `id`, if it is in force (and notes its use).
