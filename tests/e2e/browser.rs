@@ -9,16 +9,9 @@ use fantoccini::key::Key;
 use fantoccini::Locator;
 use serde_json::json;
 
-use crate::support::browser::Browser;
+use crate::support::browser::{sign_in, Browser};
 use crate::support::smtp::{free_port, SmtpServer};
 use crate::support::*;
-
-/// Signs `person` in through a link from `councilflow sign-in-link`.
-async fn sign_in(app: &TestApp, browser: &Browser, person: &str, next: &str) {
-    let link = app.sign_in_link(person, Some(next)).await;
-    browser.goto(&link).await;
-    browser.press("Sign in").await;
-}
 
 /// Opens the plan page, presses `button` in the form whose fieldset has id `form`, and checks the
 /// banner that says it was done.

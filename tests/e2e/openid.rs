@@ -39,7 +39,9 @@ async fn an_officer_signs_in_with_the_council_account_and_lands_where_they_were_
     assert!(sign_in
         .body
         .contains("Sign in with Stockport Metropolitan Borough Council account"));
-    let callback = walk.sign_in_at_provider("stockport", "/calendar", "ravi").await;
+    let callback = walk
+        .sign_in_at_provider("stockport", "/calendar", "ravi")
+        .await;
     let answer = walk.get(&callback).await;
     assert_eq!(answer.status, 303, "{}", answer.body);
     assert_eq!(answer.location(), Some("/calendar"));
@@ -107,7 +109,9 @@ async fn a_council_vouches_only_for_its_own_people_and_only_for_verified_address
     assert!(answer.body.contains("nadia.bell@example.org"));
 
     let mut walk = Walk::new(&app.address);
-    let callback = walk.sign_in_at_provider("stockport", "/", "unverified").await;
+    let callback = walk
+        .sign_in_at_provider("stockport", "/", "unverified")
+        .await;
     let answer = walk.get(&callback).await;
     assert_eq!(answer.status, 403);
     assert!(answer

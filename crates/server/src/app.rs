@@ -42,6 +42,8 @@ pub struct Application {
     mailer: Arc<Mailer>,
     reminders: JoinHandle<()>,
     stop_reminders: watch::Sender<bool>,
+    /// Tells the web application's live streams that the server is stopping.
+    stop_streams: watch::Sender<bool>,
     /// The web application's routes.
     web: axum::Router,
 }
@@ -87,6 +89,7 @@ impl Application {
             .map_err(anyhow::Error::msg)?,
             None => Vec::new(),
         };
+        let (stop_streams, stopping) = watch::channel(false);
         let web = councilflow_web::router(
             service.clone(),
             mailer.clone(),
@@ -97,6 +100,7 @@ impl Application {
                     crate::document::render(projections, view, crate::cli::Format::Html)
                 },
                 sign_in_providers,
+                stopping,
             },
         )
         .map_err(anyhow::Error::msg)?;
@@ -110,6 +114,7 @@ impl Application {
             mailer,
             reminders,
             stop_reminders,
+            stop_streams,
             web,
         })
     }
@@ -148,6 +153,7 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let stop_streams = self.stop_streams;
         let router = crate::pages::with_private_headers(
             graphql::http::router(self.service.clone(), self.schema)
                 .merge(crate::pages::router(self.service.clone()))
@@ -157,7 +163,11 @@ impl Application {
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(stop)
+        .with_graceful_shutdown(async move {
+            stop.await;
+            // Live streams never end by themselves: end them, or the shutdown waits on them.
+            let _ = stop_streams.send(true);
+        })
         .await
         .context("serving HTTP")?;
         tracing::info!("stopping: finishing the writes in flight");

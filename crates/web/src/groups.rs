@@ -240,6 +240,7 @@ pub(crate) async fn board_page(
             format!("{}: plans of its members", group.name),
         )
         .with("sections", sections)
+        .with("live", crate::live::group_stream(&group.id, state.position))
         .with("viewer", me)
         .with("group", json!({ "id": group.id, "name": group.name }))
         .with("columns", columns)

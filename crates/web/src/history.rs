@@ -127,8 +127,8 @@ fn in_words(ledger: &Ledger, projections: &Projections, view: &PlanView) -> Vec<
     out
 }
 
-/// An event in words, for the history.
-fn describe(kind: &str, payload: &Value) -> String {
+/// An event in words, for the history and the live pages.
+pub(crate) fn describe(kind: &str, payload: &Value) -> String {
     let text = |key: &str| payload[key].as_str().unwrap_or_default().to_owned();
     let revision = payload["plan_revision"].as_u64();
     let at_revision = revision.map_or_else(String::new, |r| format!(" (revision {r})"));

@@ -10,6 +10,7 @@
 //! - `auth`: sign-in by emailed link or with the council's own accounts (`auth/openid.rs`),
 //!   sessions kept on the server (`auth/store.rs`).
 //! - `csrf`: every state-changing request must come from our own pages.
+//! - `live`: the pages' live region, fed by Server-Sent Events from the ledger's subscription.
 //! - `pages`: the pages; `candidates`: which acts a page offers; `acts`: the forms' handlers;
 //!   `integrators`: `/plans/{id}` for a bearer token; `render`: the templates (`templates/`).
 
@@ -22,6 +23,7 @@ mod groups;
 mod history;
 mod home;
 mod integrators;
+mod live;
 mod pages;
 mod paging;
 mod render;
@@ -70,6 +72,9 @@ pub struct WebSettings {
         fn(&councilflow_governance::Projections, &councilflow_governance::PlanView) -> String,
     /// The councils whose people sign in with their own accounts (`serve --sign-in-providers`).
     pub sign_in_providers: Vec<auth::providers::Provider>,
+    /// Becomes true when the server begins to stop: live streams end then, so a graceful
+    /// shutdown does not wait on them.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Shared by every page.
@@ -85,6 +90,7 @@ pub(crate) struct Web {
     pub worklists: Arc<worklist::Worklists>,
     /// Sign-in with the councils' own accounts, where any council has it.
     pub openid: Option<Arc<auth::openid::OpenId>>,
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The pages, at `/`, `/sign-in`, `/councils/...` and `/plans/{id}`. `/plans/{id}` is also the
@@ -103,6 +109,7 @@ pub fn router(
     };
     let web = Web {
         openid,
+        stopping: settings.stopping.clone(),
         auth: Arc::new(AuthStore::new(service.data_dir())),
         limits: Arc::new(auth::RateLimits::default()),
         cookie: auth::CookieSettings::for_url(&settings.public_url),
@@ -116,6 +123,7 @@ pub fn router(
     Ok(Router::new()
         .route("/", get(home::home))
         .route("/assets/councilflow.css", get(render::stylesheet))
+        .route("/assets/live.js", get(render::live_script))
         .route("/sign-in", get(auth::sign_in_form).post(auth::send_link))
         .route(
             "/sign-in/{secret}",
@@ -127,6 +135,7 @@ pub fn router(
         .route("/councils/{id}", get(pages::council))
         .route("/groups/{id}", get(groups::board_page))
         .route("/groups/{id}/board.csv", get(groups::board_csv))
+        .route("/groups/{id}/live", get(live::group))
         .route(
             "/groups/{group}/sections/{section}",
             get(shared_section::show),
@@ -142,6 +151,7 @@ pub fn router(
         .route("/councils/{id}/plans", post(acts::start_plan))
         .route("/plans/{id}/acts/{act}", post(acts::act))
         .route("/plans/{id}/print", get(pages::print))
+        .route("/plans/{id}/live", get(live::plan))
         .route("/plans/{id}", get(pages::plan))
         .layer(axum::middleware::from_fn_with_state(origin, csrf::guard))
         // Pages and the stylesheet go gzipped to browsers that ask (a first visit stays small).

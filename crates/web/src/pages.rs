@@ -261,6 +261,12 @@ pub(crate) fn plan_page(
         .with("history_kept", !full)
         .with("typed", refusal.typed.clone())
         .with("changed", refusal.changed.clone());
+    if full {
+        page_ = page_.with(
+            "live",
+            crate::live::plan_stream(&view.plan.id, state.position),
+        );
+    }
     if let Some(notice) = notice {
         page_ = page_.with("notice", notice);
     }

@@ -309,8 +309,9 @@ fn section_page(
     let state = web.service.read();
     let projections = &state.projections;
     let me = viewer(projections, person);
-    let Some((heading, context)) = parse(group, section).and_then(|(group, section)| {
-        context(projections, person, &group, &section, query, Utc::now())
+    let Some((group, heading, context)) = parse(group, section).and_then(|(group, section)| {
+        let (heading, context) = context(projections, person, &group, &section, query, Utc::now())?;
+        Some((group, heading, context))
     }) else {
         return not_found(me, "shared section");
     };
@@ -320,6 +321,7 @@ fn section_page(
         _ => None,
     };
     let mut p = Page::new("shared_section.html", heading)
+        .with("live", crate::live::group_stream(&group, state.position))
         .with("viewer", me)
         .with("s", context);
     if let Some(notice) = notice {

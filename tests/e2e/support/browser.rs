@@ -203,3 +203,40 @@ impl Browser {
         let _ = self.client.clone().close().await;
     }
 }
+
+/// Signs `person` in by an emailed link (issued by the CLI), to land on `next`.
+pub async fn sign_in(app: &super::TestApp, browser: &Browser, person: &str, next: &str) {
+    let link = app.sign_in_link(person, Some(next)).await;
+    browser.goto(&link).await;
+    browser.press("Sign in").await;
+}
+
+impl Browser {
+    /// Waits until the page's live region says `text` (a hang guard, never a timing assertion),
+    /// and checks that focus did not move meanwhile.
+    pub async fn wait_for_live(&self, text: &str) {
+        let focus = "const a = document.activeElement; return a ? a.tagName + '#' + a.id : '';";
+        let before = self.client.execute(focus, vec![]).await.expect("focus");
+        let guard = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let said = self
+                .client
+                .execute(
+                    "const r = document.getElementById('councilflow-live'); return r ? r.textContent : '';",
+                    vec![],
+                )
+                .await
+                .expect("read the live region");
+            if said.as_str().is_some_and(|s| s.contains(text)) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < guard,
+                "the live region never said {text:?}; it says {said}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let after = self.client.execute(focus, vec![]).await.expect("focus");
+        assert_eq!(before, after, "focus moved");
+    }
+}

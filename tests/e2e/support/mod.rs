@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod plans;
 mod server;
 pub mod smtp;
+pub mod sse;
 pub mod web;
 pub mod ws;
 
