@@ -8,8 +8,9 @@
 --                share) x the six sections, each request a different text
 --        page  : GET /plans/<id>, the web application's plan page, as a signed-in person
 --        home  : GET /, the web application's "Waiting on you", as a signed-in person
+--        board : GET /groups/<id>, a group's board of its members' plans, as a signed-in reader
 -- TOKEN  bearer token (page, home: the session cookie, name=value)
--- PLANS  plan id (read, floor) or comma-separated plan ids (edit)
+-- PLANS  plan id (read, floor), comma-separated plan ids (edit) or a group id (board)
 -- RATE   target requests/s for the whole run (all threads), or 0 for no pacing (saturation)
 -- THREADS the -t value (to split RATE between the threads)
 --
@@ -72,13 +73,16 @@ function init(args)
     interval_ms = 1000 * thread_total / rate
   end
   local headers = { ["Authorization"] = "Bearer " .. token }
-  if mode == "page" or mode == "home" then
+  if mode == "page" or mode == "home" or mode == "board" then
     headers = { ["Cookie"] = token }
   end
   if mode == "page" then
     fixed_request = wrk.format("GET", "/plans/" .. plans[1], headers, nil)
   elseif mode == "home" then
     fixed_request = wrk.format("GET", "/", headers, nil)
+  elseif mode == "board" then
+    -- `plans` holds the group's id.
+    fixed_request = wrk.format("GET", "/groups/" .. plans[1], headers, nil)
   elseif mode == "read" then
     headers["Content-Type"] = "application/json"
     local body = string.format('{"query":"%s","variables":{"id":"%s"}}', READ_QUERY, plans[1])
@@ -102,6 +106,7 @@ function init(args)
   expect_plan = '"' .. plans[1] .. '"'
   if mode == "page" then expect_plan = "/plans/" .. plans[1] .. "/print" end
   if mode == "home" then expect_plan = "<h1 class=\"govuk-heading-l\">Waiting on you</h1>" end
+  if mode == "board" then expect_plan = "aria-sort=" end
 end
 
 function request()

@@ -440,14 +440,14 @@ def main():
 
     # The web application (part "web"): pages at a fixed rate, saturation beside the JSON floor.
     web_bytes = load_json(os.path.join(R, "web", "bytes.json"))
-    for kind in ("page", "home"):
+    for kind in ("page", "home", "board"):
         r = runs.get(f"web-{kind}-fixed")
         J[f"web_{kind}_p50_ms"] = r["p50_ms"] if r else None
         J[f"web_{kind}_p99_ms"] = r["p99_ms"] if r else None
         J[f"web_{kind}_rate_achieved"] = r["per_s"] if r else None
         J[f"web_{kind}_failures"] = r["all_failures"] if r else None
     web_sat = {}
-    for kind in ("page", "home", "floor"):
+    for kind in ("page", "home", "board", "floor"):
         chosen = [r for n, r in sorted(runs.items()) if n.startswith(f"web-sat-{kind}-r")]
         web_sat[kind] = median([r["per_s"] for r in chosen]) if chosen else None
         J[f"web_sat_{kind}_per_s"] = web_sat[kind]
@@ -460,6 +460,13 @@ def main():
     J["web_writes_failures"] = (writes["failures"] + writes.get("socket_errors", 0)) if writes else None
     J["web_page_vs_floor"] = ratio(web_sat["page"], web_sat["floor"])
     J["web_home_vs_floor"] = ratio(web_sat["home"], web_sat["floor"])
+    J["web_board_vs_floor"] = ratio(web_sat["board"], web_sat["floor"])
+    live = load_json(os.path.join(R, "web", "live.json"))
+    for key in ("connections", "kib_per_stream", "rss_kib_before", "rss_kib_open",
+                "delivery_p50_ms", "delivery_p99_ms", "delivery_max_ms", "act_answer_p50_ms",
+                "act_answer_p99_ms", "floor_idle_p50_ms", "floor_open_p50_ms", "floor_open_p99_ms",
+                "events_missed", "streams_refused", "acts_failed"):
+        J[f"live_{key}"] = live[key] if live else None
     J["web_first_visit_gzip_bytes"] = (web_bytes["page_html_gzip"] + web_bytes["css_gzip"]
                                        + web_bytes["js"]) if web_bytes else None
     web_rate = params.get("web_rate", 100)
@@ -510,7 +517,9 @@ def main():
                     "floor_failures", "write_max_failures"] + \
                    [f"query_failures_{k}" for k in SIZE_KEYS.values()] + \
                    ["web_page_failures", "web_home_failures", "web_sat_page_failures",
-                    "web_sat_home_failures", "web_sat_floor_failures",
+                    "web_sat_home_failures", "web_sat_floor_failures", "web_board_failures",
+                    "web_sat_board_failures", "live_events_missed", "live_streams_refused",
+                    "live_acts_failed",
                     "web_sat_home_writing_failures", "web_writes_failures"]
     J["failures_total"] = sum(J[k] or 0 for k in failure_keys)
 
@@ -782,7 +791,7 @@ def main():
         w("Not run in this invocation.")
     w("")
 
-    w("### 5. The web application: the plan page and \"Waiting on you\" with 1,000 plans")
+    w("### 5. The web application: the plan page, \"Waiting on you\", a group's board and the live stream, with 1,000 plans")
     w("")
     if J["web_page_p99_ms"] is not None:
         w("`councilflow-fill` writes 1,000 Stockport plans (20,000 events); Ravi Patel, their "
@@ -790,13 +799,17 @@ def main():
           "sends his session cookie. **Plan page:** `GET /plans/<id>` (the route, the acts the "
           "engine would accept now, sections, history). **Waiting on you:** `GET /`: the first 25 "
           "acts of his worklist (what waits on him across his 1,000 plans, sorted, brought up to "
-          "date with the plans changed since his last request). Every body is checked. "
+          "date with the plans changed since his last request). **Board:** "
+          "`GET /groups/derbyshire-chief-executives` as Rachel Ingham, the group's officer: its "
+          "nine member councils (Derbyshire Dales's plan and the alliance's joint plan among the "
+          "1,000, the barriers section agreed by five). Every body is checked. "
           "**Floor:** `GET /plans/<id>.json` with a bearer token, the same process. Fixed rate "
           f"as in part 3 ({web_rate} req/s); saturation: {params.get('sat_conns')} connections, rounds "
           "alternating, median per s.")
         w("")
         rows = []
-        for kind, label in (("page", "plan page"), ("home", "Waiting on you")):
+        for kind, label in (("page", "plan page"), ("home", "Waiting on you"),
+                            ("board", "group board, 9 councils")):
             rows.append([label, num(web_rate), num(J[f"web_{kind}_rate_achieved"]),
                          num(J[f"web_{kind}_p50_ms"], 2), num(J[f"web_{kind}_p99_ms"], 2),
                          fail_text(J[f"web_{kind}_failures"]), num(J[f"web_sat_{kind}_per_s"]),
@@ -817,12 +830,38 @@ def main():
               f"({fail_text(J['web_sat_home_writing_failures'])} failures), "
               f"against {num(J['web_sat_home_per_s'])} req/s with nothing written.")
             w("")
+        if J["live_connections"] is not None:
+            w(f"**The plan page's live stream** (`bench/live.py`): {num(J['live_connections'])} "
+              "streams open on one plan as Maria Costa (a browser each), while Ravi Patel's "
+              f"`editSection` acts land, {num(params.get('live_acts'))} of them, one every 100 ms. "
+              "The time to each browser's event is counted from the moment the act was sent, so "
+              "it includes the act's own durable commit; the act's answer and the floor are "
+              "measured in the same run, the floor once before the streams open and once with "
+              "them open.")
+            w("")
+            w(table(["measure", "value"], [
+                ["server memory per open stream",
+                 f"{num(J['live_kib_per_stream'], 1)} KiB (RSS {num(J['live_rss_kib_before'])} KiB "
+                 f"before, {num(J['live_rss_kib_open'])} KiB with the streams open)"],
+                ["act sent → event at each browser, p50 / p99 / max",
+                 f"{num(J['live_delivery_p50_ms'], 2)} / {num(J['live_delivery_p99_ms'], 2)} / "
+                 f"{num(J['live_delivery_max_ms'], 2)} ms"],
+                ["the act's own answer (durable commit), p50 / p99",
+                 f"{num(J['live_act_answer_p50_ms'], 2)} / {num(J['live_act_answer_p99_ms'], 2)} ms"],
+                ["floor: GET /plans/<id>.json, p50 (streams closed / open)",
+                 f"{num(J['live_floor_idle_p50_ms'], 2)} / {num(J['live_floor_open_p50_ms'], 2)} ms"],
+                ["events missed / streams refused / acts refused",
+                 f"{num(J['live_events_missed'])} / {num(J['live_streams_refused'])} / "
+                 f"{num(J['live_acts_failed'])}"],
+            ]))
+            w("")
         if web_bytes:
-            w("**Bytes** (as sent to a browser, gzip; no JavaScript is served): plan page "
+            w("**Bytes** (as sent to a browser, gzip; the only JavaScript is the live region's): plan page "
               f"{num(web_bytes['page_html'])} B of HTML, {num(web_bytes['page_html_gzip'])} B gzipped; "
               f"Waiting on you {num(web_bytes['home_html'])} B, {num(web_bytes['home_html_gzip'])} B "
               f"gzipped; the stylesheet {num(web_bytes['css'])} B, {num(web_bytes['css_gzip'])} B "
-              f"gzipped. A first visit (plan page and stylesheet): "
+              f"gzipped; live.js {num(web_bytes['js'])} B. A first visit (plan page, stylesheet, "
+              "script): "
               f"{num(J['web_first_visit_gzip_bytes'])} B.")
     else:
         w("Not run in this invocation.")

@@ -8,8 +8,13 @@
 //! owns its plans, so no edit is decided against a stale revision); every tenth plan also gets its
 //! portfolio holder's sign-off, so stages have acts as well as text.
 //!
+//! With `--group`, the Derbyshire Chief Executives Group's members start their plans as the seeds
+//! allow (Derbyshire Dales's, and the High Peak and Staffordshire Moorlands alliance's), and the
+//! group proposes its barriers section, agreed by five of its nine councils: a board of nine rows
+//! with something in each, for the web part of the benchmark.
+//!
 //! ```sh
-//! councilflow-fill --data DIR --events 100000 [--plans 100] [--writers 32]
+//! councilflow-fill --data DIR --events 100000 [--plans 100] [--writers 32] [--group]
 //! ```
 //!
 //! The last line printed is one JSON object: `{"events", "plans", "seconds", "per_s"}`.
@@ -22,7 +27,8 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use councilflow_api::{Service, Settings};
 use councilflow_governance::{
-    CouncilId, PersonId, Plan, PlanCommand, PlanId, Role, SectionId, StageId, WorkflowId,
+    CouncilId, GroupId, PersonId, Plan, PlanCommand, PlanId, Role, SectionId, SharedSection,
+    SharedSectionCommand, StageId, WorkflowId,
 };
 use councilflow_server::definitions::{self, Kind};
 
@@ -44,6 +50,9 @@ struct Args {
     /// Concurrent writers.
     #[arg(long, default_value_t = 32)]
     writers: usize,
+    /// Also the Derbyshire group's member plans and its barriers section, part agreed.
+    #[arg(long)]
+    group: bool,
 }
 
 const DRAFTER: &str = "ravi-patel";
@@ -96,6 +105,9 @@ fn main() -> anyhow::Result<()> {
     let (ids, events) = runtime.block_on(async {
         let service = Service::open(Settings::new(args.data.clone(), workflows, seeds)).await?;
         let ids = fill(&service, args.events, plans, writers).await?;
+        if args.group {
+            fill_group(&service).await?;
+        }
         // The durable head: every event in the folder, seeds included.
         let events = service.ledger().head().position;
         // A clean stop, as a server's: it leaves the projection snapshot.
@@ -117,6 +129,65 @@ fn main() -> anyhow::Result<()> {
             "per_s": events as f64 / seconds,
         })
     );
+    Ok(())
+}
+
+/// The Derbyshire group's member plans (those the seeds have drafters for) and its barriers
+/// section, proposed and agreed by five of the nine member councils.
+async fn fill_group(service: &Service) -> anyhow::Result<()> {
+    let workflow = WorkflowId::parse("productivity-plan-2024")?;
+    for (n, (drafter, councils)) in [
+        ("nadia-bell", &["derbyshire-dales"][..]),
+        ("sam-whitfield", &["high-peak", "staffordshire-moorlands"][..]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = PlanId::parse(&format!("derbyshire-fill-{n}"))?;
+        let command = PlanCommand::Start {
+            plan: id.clone(),
+            workflow: workflow.clone(),
+            councils: councils
+                .iter()
+                .map(|c| CouncilId::parse(c))
+                .collect::<Result<_, _>>()?,
+            route: None,
+            title: None,
+            key_dates: Default::default(),
+        };
+        service
+            .execute::<Plan>(&PersonId::parse(drafter)?, &id, command, None)
+            .await?;
+    }
+    let group = GroupId::parse("derbyshire-chief-executives")?;
+    let section = SectionId::parse("barriers")?;
+    let key = (group.clone(), section.clone());
+    let propose = SharedSectionCommand::Propose {
+        group: group.clone(),
+        section: section.clone(),
+        text: "Funding certainty over several years is the main barrier.".to_owned(),
+        expected_revision: None,
+    };
+    service
+        .execute::<SharedSection>(&PersonId::parse("rachel-ingham")?, &key, propose, None)
+        .await?;
+    for (council, chief) in [
+        ("amber-valley", "grace-whitaker"),
+        ("bolsover", "ian-dunmore"),
+        ("chesterfield", "kate-lindqvist"),
+        ("derbyshire-dales", "martin-ashby"),
+        ("erewash", "marcus-oduya"),
+    ] {
+        let agree = SharedSectionCommand::Agree {
+            group: group.clone(),
+            section: section.clone(),
+            revision: 1,
+            council: CouncilId::parse(council)?,
+        };
+        service
+            .execute::<SharedSection>(&PersonId::parse(chief)?, &key, agree, None)
+            .await?;
+    }
     Ok(())
 }
 
