@@ -44,6 +44,13 @@ async fn the_derbyshire_group_and_a_member_council_see_each_others_acts_live() {
         .await;
     martin.check_page("live-1-proposal-announced").await;
 
+    // "Waiting on you" lists his council's agreement, which leads to the section's page.
+    martin.goto("/").await;
+    assert!(martin
+        .html()
+        .await
+        .contains("Agree revision 1 for Derbyshire Dales District Council"));
+    martin.check_page("live-1-home-lists-the-agreement").await;
     martin.goto(SECTION).await;
     martin
         .press("Agree revision 1 for Derbyshire Dales District Council")

@@ -136,3 +136,61 @@ async fn the_group_proposes_and_members_agree_on_the_page_which_says_whom_it_wai
         .body
         .contains("All 9 councils agreed revision 3."));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_on_you_lists_the_groups_text_to_propose_and_each_councils_agreement() {
+    let app = spawn_app().await;
+    let mut rachel = app.web_session("rachel-ingham").await;
+    let home = rachel.get("/").await;
+    assert!(home.body.contains("For your groups"), "{}", home.body);
+    assert!(home.body.contains("Propose its first text"));
+    // The group's chief executives may write the first text too, as the engine allows.
+    let mut martin = app.web_session("martin-ashby").await;
+    assert!(martin
+        .get("/")
+        .await
+        .body
+        .contains("Propose its first text"));
+    let mut ravi = app.web_session("ravi-patel").await;
+    assert!(
+        !ravi.get("/").await.body.contains("For your groups"),
+        "Stockport is no member"
+    );
+
+    app.act(
+        "rachel-ingham",
+        "proposeSharedSection",
+        json!({ "groupId": "derbyshire-chief-executives", "sectionId": "barriers", "text": "Funding certainty." }),
+    )
+    .await;
+    assert!(!rachel
+        .get("/")
+        .await
+        .body
+        .contains("Propose its first text"));
+    let home = martin.get("/").await;
+    assert!(
+        home.body
+            .contains("Agree revision 1 for Derbyshire Dales District Council"),
+        "{}",
+        home.body
+    );
+    assert!(home
+        .body
+        .contains(&format!("href=\"{PAGE}\"").replace('/', "&#x2f;")));
+    assert!(!home.body.contains("for Bolsover District Council"));
+
+    app.act(
+        "martin-ashby",
+        "agreeSharedSection",
+        json!({ "groupId": "derbyshire-chief-executives", "sectionId": "barriers", "revision": 1, "council": "derbyshire-dales" }),
+    )
+    .await;
+    assert!(!martin.get("/").await.body.contains("Agree revision 1"));
+    let mut ian = app.web_session("ian-dunmore").await;
+    assert!(ian
+        .get("/")
+        .await
+        .body
+        .contains("Agree revision 1 for Bolsover District Council"));
+}

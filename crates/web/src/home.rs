@@ -1,5 +1,6 @@
 //! "Waiting on you": every act the signed-in person can take now, across their councils and
-//! groups, overdue first; then their plans by status.
+//! groups, overdue first; their groups' shared sections to propose or agree; then their plans by
+//! status.
 //!
 //! With many plans the list is long, so it comes a page at a time. What waits on the person is
 //! their worklist (`worklist.rs`), brought up to date with the plans changed since they last
@@ -83,6 +84,7 @@ pub(crate) async fn home(
         })
         .collect();
     drop(worklist);
+    let group_acts = crate::shared_section::waiting_on(projections, &person, now);
     // Each page's title is its own.
     let title = if paging.pages() > 1 {
         format!(
@@ -97,6 +99,7 @@ pub(crate) async fn home(
         Page::new("home.html", title)
             .with("viewer", me)
             .with("waiting", rows)
+            .with("group_acts", group_acts)
             .with("paging", paging.context("/"))
             .with("statuses", statuses),
     )

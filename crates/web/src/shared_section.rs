@@ -58,6 +58,79 @@ fn difference(from: &str, to: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The shared-section acts waiting on `person` (for "Waiting on you"): in each group whose
+/// sections they read, a first text to propose, and each current revision to agree for a council
+/// they speak for. Only what the engine would accept now.
+pub(crate) fn waiting_on(
+    projections: &Projections,
+    person: &PersonId,
+    now: DateTime<Utc>,
+) -> Vec<Value> {
+    let org = projections.organisation();
+    let scope = ReadScope::of(org, person);
+    let ctx = projections.context();
+    let mut rows = Vec::new();
+    for group in org
+        .groups
+        .values()
+        .filter(|g| scope.shared_sections(org, &g.id))
+    {
+        for supplied in &group.supplies {
+            let section = &supplied.section;
+            let title = projections
+                .workflows()
+                .get(&supplied.workflow)
+                .and_then(|w| w.section(section))
+                .map_or_else(|| section.to_string(), |s| s.title.clone());
+            let state = projections.shared_section(&group.id, section);
+            let accepts = |command: SharedSectionCommand| {
+                SharedSection::decide(&ctx, state, &command, person, now).is_ok()
+            };
+            let href = format!("/groups/{}/sections/{section}", group.id);
+            let mut row = |act: String| {
+                rows.push(
+                    json!({ "href": href, "group": group.name, "section": title, "act": act }),
+                )
+            };
+            match state.map(|s| s.current()) {
+                None => {
+                    let propose = SharedSectionCommand::Propose {
+                        group: group.id.clone(),
+                        section: section.clone(),
+                        text: "(trial)".to_owned(),
+                        expected_revision: None,
+                    };
+                    if accepts(propose) {
+                        row("Propose its first text".to_owned());
+                    }
+                }
+                Some(current) => {
+                    for member in current
+                        .members
+                        .iter()
+                        .filter(|m| !current.agreements.contains_key(*m))
+                    {
+                        let agree = SharedSectionCommand::Agree {
+                            group: group.id.clone(),
+                            section: section.clone(),
+                            revision: current.revision,
+                            council: member.clone(),
+                        };
+                        if accepts(agree) {
+                            row(format!(
+                                "Agree revision {} for {}",
+                                current.revision,
+                                council_name(projections, member)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
 /// Everything the page shows, read under one lock.
 fn context(
     projections: &Projections,

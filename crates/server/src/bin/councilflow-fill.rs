@@ -138,7 +138,10 @@ async fn fill_group(service: &Service) -> anyhow::Result<()> {
     let workflow = WorkflowId::parse("productivity-plan-2024")?;
     for (n, (drafter, councils)) in [
         ("nadia-bell", &["derbyshire-dales"][..]),
-        ("sam-whitfield", &["high-peak", "staffordshire-moorlands"][..]),
+        (
+            "sam-whitfield",
+            &["high-peak", "staffordshire-moorlands"][..],
+        ),
     ]
     .into_iter()
     .enumerate()
