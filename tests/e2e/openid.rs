@@ -193,3 +193,62 @@ async fn signing_in_with_the_council_account_in_a_browser_meets_wcag() {
     assert!(browser.title().await.starts_with("You are not signed in"));
     browser.check_page("sign-in-refused-unknown-email").await;
 }
+
+#[test]
+fn serve_refuses_a_providers_file_with_a_mistake_naming_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |file: &std::path::Path, env: &[(&str, &str)]| {
+        std::process::Command::new(BINARY)
+            .current_dir(dir.path())
+            .args(["serve", "--data", "data", "--listen", "127.0.0.1:0"])
+            .arg("--sign-in-providers")
+            .arg(file)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[stockport]\nissuer = \n").unwrap();
+    let out = serve(&bad, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml") && stderr.contains("line 2"), "{stderr}");
+
+    let unset = dir.path().join("unset.toml");
+    std::fs::write(
+        &unset,
+        "[stockport]\nissuer = \"https://login.example/t/v2.0\"\nclient_id = \"c\"\n\
+         client_secret_env = \"COUNCILFLOW_TEST_NO_SUCH_SECRET\"\n",
+    )
+    .unwrap();
+    let out = serve(&unset, &[]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("COUNCILFLOW_TEST_NO_SUCH_SECRET is not set"),
+        "{stderr}"
+    );
+    // Set, it starts; the secret itself is in no output.
+    let mut child = std::process::Command::new(BINARY)
+        .current_dir(dir.path())
+        .args(["serve", "--data", "data", "--listen", "127.0.0.1:0"])
+        .arg("--sign-in-providers")
+        .arg(&unset)
+        .env("COUNCILFLOW_TEST_NO_SUCH_SECRET", "hunter2-secret")
+        .env("RUST_LOG", "debug")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("councilflow listening on http://"), "{line}");
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));
+    assert!(!line.contains("hunter2"));
+}
