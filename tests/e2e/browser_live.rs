@@ -229,3 +229,35 @@ async fn the_alliance_plan_goes_through_two_committees_in_the_browser() {
     priya.close().await;
     clerk.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_left_open_across_a_restart_announces_the_acts_made_while_it_reconnected() {
+    // The same address after the restart, as a real deployment has.
+    let port = crate::support::smtp::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut app = spawn_app_with(&["--listen", &listen]).await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let schedule = |date: &'static str| json!({ "planId": plan, "council": "stockport", "committee": "Cabinet", "meetingDate": date });
+    let ravi = Browser::start(&app.address).await;
+    sign_in(&app, &ravi, "ravi-patel", &format!("/plans/{plan}")).await;
+    app.act("hannah-moss", "scheduleMeeting", schedule("2024-07-10"))
+        .await;
+    ravi.wait_for_live("Hannah Moss scheduled Cabinet for 2024-07-10")
+        .await;
+
+    // The server stops and comes back; an act lands before the browser has reconnected.
+    app.restart().await;
+    assert_eq!(app.address, format!("http://{listen}"));
+    app.act("hannah-moss", "scheduleMeeting", schedule("2024-07-11"))
+        .await;
+    ravi.wait_for_live("Hannah Moss scheduled Cabinet for 2024-07-11")
+        .await;
+    let said = ravi.html().await;
+    assert_eq!(
+        said.matches("scheduled Cabinet for 2024-07-10").count(),
+        1,
+        "nothing announced twice"
+    );
+    ravi.check_page("live-5-after-a-restart").await;
+    ravi.close().await;
+}

@@ -212,7 +212,10 @@ fn serve_refuses_a_providers_file_with_a_mistake_naming_the_file_and_line() {
     let out = serve(&bad, &[]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("bad.toml") && stderr.contains("line 2"), "{stderr}");
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("line 2"),
+        "{stderr}"
+    );
 
     let unset = dir.path().join("unset.toml");
     std::fs::write(
@@ -246,7 +249,10 @@ fn serve_refuses_a_providers_file_with_a_mistake_naming_the_file_and_line() {
         &mut line,
     )
     .unwrap();
-    assert!(line.starts_with("councilflow listening on http://"), "{line}");
+    assert!(
+        line.starts_with("councilflow listening on http://"),
+        "{line}"
+    );
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stderr).contains("hunter2"));

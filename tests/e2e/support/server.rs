@@ -42,16 +42,11 @@ impl Launch {
     fn serve_args(&self) -> Vec<String> {
         let mut args: Vec<String> = ["serve", "--data"].map(String::from).to_vec();
         args.push(self.data.display().to_string());
-        args.extend(
-            [
-                "--listen",
-                "127.0.0.1:0",
-                "--workflows",
-                WORKFLOWS,
-                "--seeds",
-            ]
-            .map(String::from),
-        );
+        // A free port, unless the test chose one (to restart on the same address, say).
+        if !self.extra_args.iter().any(|a| a == "--listen") {
+            args.extend(["--listen", "127.0.0.1:0"].map(String::from));
+        }
+        args.extend(["--workflows", WORKFLOWS, "--seeds"].map(String::from));
         args.push(self.seeds.display().to_string());
         if !self
             .extra_args
