@@ -14,13 +14,7 @@ const GROUP: &str = "derbyshire-chief-executives";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_derbyshire_group_and_a_member_council_see_each_others_acts_live() {
     let app = spawn_app().await;
-    let plan = app.start_plan("nadia-bell", &["derbyshire-dales"]).await;
-    app.act(
-        "gareth-lowe",
-        "scheduleMeeting",
-        json!({ "planId": plan, "council": "derbyshire-dales", "committee": "Governance and Resources Committee", "meetingDate": "2024-07-18" }),
-    )
-    .await;
+    let plan = app.derbyshire_dales_plan_with_its_committee().await;
 
     // Rachel (the group's officer) and Martin (Derbyshire Dales's chief executive), each in a
     // browser of their own, on the section's page.

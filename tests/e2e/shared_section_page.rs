@@ -12,13 +12,7 @@ const PAGE: &str = "/groups/derbyshire-chief-executives/sections/barriers";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_group_proposes_and_members_agree_on_the_page_which_says_whom_it_waits_on() {
     let app = spawn_app().await;
-    let plan = app.start_plan("nadia-bell", &["derbyshire-dales"]).await;
-    app.act(
-        "gareth-lowe",
-        "scheduleMeeting",
-        json!({ "planId": plan, "council": "derbyshire-dales", "committee": "Governance and Resources Committee", "meetingDate": "2024-07-18" }),
-    )
-    .await;
+    app.derbyshire_dales_plan_with_its_committee().await;
 
     let mut rachel = app.web_session("rachel-ingham").await;
     let empty = rachel.get(PAGE).await;

@@ -226,11 +226,7 @@ pub(crate) async fn board_page(
         .supplies
         .iter()
         .map(|s| {
-            let title = projections
-                .workflows()
-                .get(&s.workflow)
-                .and_then(|w| w.section(&s.section))
-                .map_or_else(|| s.section.to_string(), |d| d.title.clone());
+            let title = crate::shared_section::section_title(projections, s);
             json!({ "id": s.section, "title": title })
         })
         .collect();

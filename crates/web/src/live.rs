@@ -66,21 +66,12 @@ pub(crate) async fn plan(
     headers: HeaderMap,
     Query(after): Query<After>,
 ) -> Response {
-    let Some(person) = signed_in(&web, &headers) else {
-        return StatusCode::UNAUTHORIZED.into_response();
-    };
-    let readable = PlanId::parse(&id).ok().filter(|plan| {
-        let state = web.service.read();
-        let scope = ReadScope::of(state.projections.organisation(), &person);
-        state
-            .projections
-            .plan(plan)
-            .is_some_and(|p| scope.plan(p).is_some())
-    });
-    match readable {
-        Some(plan) => stream(web, person, Topic::Plan(plan), &headers, after),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
+    open(
+        web,
+        &headers,
+        after,
+        PlanId::parse(&id).ok().map(Topic::Plan),
+    )
 }
 
 /// `GET /groups/{id}/live`: for those who read the group's board.
@@ -90,17 +81,42 @@ pub(crate) async fn group(
     headers: HeaderMap,
     Query(after): Query<After>,
 ) -> Response {
-    let Some(person) = signed_in(&web, &headers) else {
+    open(
+        web,
+        &headers,
+        after,
+        GroupId::parse(&id).ok().map(Topic::Group),
+    )
+}
+
+/// A stream refused as its page is: 401 signed out, 404 for what the person may not read.
+fn open(web: Web, headers: &HeaderMap, after: After, topic: Option<Topic>) -> Response {
+    let Some(person) = signed_in(&web, headers) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
-    let readable = GroupId::parse(&id).ok().filter(|group| {
+    let readable = topic.filter(|topic| {
         let state = web.service.read();
-        let org = state.projections.organisation();
-        org.groups.contains_key(group) && ReadScope::of(org, &person).shared_sections(org, group)
+        topic.read_by(&state.projections, &person)
     });
     match readable {
-        Some(group) => stream(web, person, Topic::Group(group), &headers, after),
+        Some(topic) => stream(web, person, topic, headers, after),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+impl Topic {
+    /// Whether `person` may open the page this stream is about.
+    fn read_by(&self, projections: &Projections, person: &PersonId) -> bool {
+        let org = projections.organisation();
+        let scope = ReadScope::of(org, person);
+        match self {
+            Topic::Plan(plan) => projections
+                .plan(plan)
+                .is_some_and(|p| scope.plan(p).is_some()),
+            Topic::Group(group) => {
+                org.groups.contains_key(group) && scope.shared_sections(org, group)
+            }
+        }
     }
 }
 

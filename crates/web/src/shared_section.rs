@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use councilflow_governance::{
     Aggregate, CouncilId, DeadlineKind, GroupId, PersonId, Projections, ReadScope, SectionId,
-    SharedSection, SharedSectionCommand,
+    SharedSection, SharedSectionCommand, SuppliedSection,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -58,6 +58,15 @@ fn difference(from: &str, to: &str) -> Vec<Value> {
         .collect()
 }
 
+/// A supplied section's title, as its workflow names it.
+pub(crate) fn section_title(projections: &Projections, supplied: &SuppliedSection) -> String {
+    projections
+        .workflows()
+        .get(&supplied.workflow)
+        .and_then(|w| w.section(&supplied.section))
+        .map_or_else(|| supplied.section.to_string(), |s| s.title.clone())
+}
+
 /// The shared-section acts waiting on `person` (for "Waiting on you"): in each group whose
 /// sections they read, a first text to propose, and each current revision to agree for a council
 /// they speak for. Only what the engine would accept now.
@@ -77,11 +86,7 @@ pub(crate) fn waiting_on(
     {
         for supplied in &group.supplies {
             let section = &supplied.section;
-            let title = projections
-                .workflows()
-                .get(&supplied.workflow)
-                .and_then(|w| w.section(section))
-                .map_or_else(|| section.to_string(), |s| s.title.clone());
+            let title = section_title(projections, supplied);
             let state = projections.shared_section(&group.id, section);
             let accepts = |command: SharedSectionCommand| {
                 SharedSection::decide(&ctx, state, &command, person, now).is_ok()
@@ -146,11 +151,7 @@ fn context(
         .group(group)
         .filter(|g| scope.shared_sections(org, &g.id))?;
     let supplied = group.supplies.iter().find(|s| &s.section == section)?;
-    let title = projections
-        .workflows()
-        .get(&supplied.workflow)
-        .and_then(|w| w.section(section))
-        .map_or_else(|| section.to_string(), |s| s.title.clone());
+    let title = section_title(projections, supplied);
     let state = projections.shared_section(&group.id, section);
     let ctx = projections.context();
     let accepts = |command: SharedSectionCommand| {

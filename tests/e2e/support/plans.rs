@@ -251,6 +251,19 @@ impl TestApp {
             .clone()
     }
 
+    /// Derbyshire Dales's plan, started by its drafter, with its committee's meeting on 18 July
+    /// 2024 (as in the council's papers); returns its id.
+    pub async fn derbyshire_dales_plan_with_its_committee(&self) -> String {
+        let plan = self.start_plan("nadia-bell", &["derbyshire-dales"]).await;
+        self.act(
+            "gareth-lowe",
+            "scheduleMeeting",
+            json!({ "planId": plan, "council": "derbyshire-dales", "committee": "Governance and Resources Committee", "meetingDate": "2024-07-18" }),
+        )
+        .await;
+        plan
+    }
+
     /// The group's barriers text proposed by its policy officer and agreed by every member
     /// council's chief executive. Returns the agreed revision.
     pub async fn agree_barriers(&self, text: &str) -> i64 {

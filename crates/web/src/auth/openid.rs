@@ -31,7 +31,7 @@ use openidconnect::{
 use serde::Deserialize;
 
 use super::providers::Provider;
-use super::{local_path, Next};
+use super::{cookie_value, local_path, Next};
 use crate::render::{page, Page};
 use crate::Web;
 
@@ -223,17 +223,6 @@ fn state_cookie(web: &Web, value: &str, age: Duration) -> HeaderValue {
     HeaderValue::from_str(&cookie.build().to_string()).expect("a cookie is a header value")
 }
 
-fn read_cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
-}
-
 fn council_name(web: &Web, council: &CouncilId) -> String {
     let state = web.service.read();
     state
@@ -381,7 +370,7 @@ pub(crate) async fn callback(
     let from_this_browser = answer
         .state
         .as_deref()
-        .is_some_and(|s| read_cookie(&headers, state_cookie_name(&web)) == Some(s));
+        .is_some_and(|s| cookie_value(&headers, state_cookie_name(&web)) == Some(s));
     let pending = answer.state.as_deref().and_then(|s| openid.take(s));
     let Some(pending) = pending.filter(|_| from_this_browser) else {
         return refused("", Refusal::StaleState);
