@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """bench/live.py: the plan page's live stream with many browsers on it (standard library only).
 
-  live.py --port P --cookie NAME=VALUE --plan ID --token T --pid PID
+  live.py --port P --cookies NAME=VALUE,... --plan ID --token T --pid PID
           [--connections 200] [--acts 50] [--interval 0.1]
 
 1. The floor: GET /plans/ID.json round trips, one at a time (the same process, no stream open).
-2. Opens CONNECTIONS event streams (GET /plans/ID/live, as the signed-in reader of COOKIE) and
+2. Opens CONNECTIONS event streams (GET /plans/ID/live, as the signed-in reader of COOKIES, one
+   session per browser: the server keeps at most 16 streams per session) and
    reads the server's resident memory (/proc/PID/status) before and after: memory per stream.
 3. Records ACTS editSection mutations on the plan (bearer TOKEN, another person than the reader),
    one every INTERVAL seconds, and times each act's event on every stream from the moment the act
@@ -32,6 +33,15 @@ def rss_kib(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     raise RuntimeError("no VmRSS")
+
+
+def settled_rss_kib(pid):
+    """The median of five readings over two seconds."""
+    readings = []
+    for _ in range(5):
+        readings.append(rss_kib(pid))
+        time.sleep(0.4)
+    return statistics.median(readings)
 
 
 def percentile(values, p):
@@ -106,7 +116,7 @@ async def floor(port, plan, token, n):
 async def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--cookie", required=True)
+    ap.add_argument("--cookies", required=True)
     ap.add_argument("--plan", required=True)
     ap.add_argument("--token", required=True)
     ap.add_argument("--pid", type=int, required=True)
@@ -116,15 +126,18 @@ async def main():
     a = ap.parse_args()
 
     floor_idle = await floor(a.port, a.plan, a.token, 200)
-    await asyncio.sleep(0.5)
-    rss_before = rss_kib(a.pid)
+    # Resident memory settles a while after load (the allocator gives freed pages back late).
+    await asyncio.sleep(2)
+    rss_before = settled_rss_kib(a.pid)
+    cookies = a.cookies.split(",")
     streams = [Stream() for _ in range(a.connections)]
-    for s in streams:
-        s.task = asyncio.create_task(s.run(a.port, f"/plans/{a.plan}/live", a.cookie))
+    for i, s in enumerate(streams):
+        cookie = cookies[i % len(cookies)]
+        s.task = asyncio.create_task(s.run(a.port, f"/plans/{a.plan}/live", cookie))
     await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in streams)), 60)
     refused = [s.error for s in streams if s.error]
-    await asyncio.sleep(1.0)
-    rss_open = rss_kib(a.pid)
+    await asyncio.sleep(1)
+    rss_open = settled_rss_kib(a.pid)
 
     sent, acked, failed_acts = [], [], 0
     for i in range(a.acts):

@@ -832,7 +832,7 @@ def main():
             w("")
         if J["live_connections"] is not None:
             w(f"**The plan page's live stream** (`bench/live.py`): {num(J['live_connections'])} "
-              "streams open on one plan as Maria Costa (a browser each), while Ravi Patel's "
+              "streams open on one plan as Maria Costa (20 sessions, 10 streams each), while Ravi Patel's "
               f"`editSection` acts land, {num(params.get('live_acts'))} of them, one every 100 ms. "
               "The time to each browser's event is counted from the moment the act was sent, so "
               "it includes the act's own durable commit; the act's answer and the floor are "

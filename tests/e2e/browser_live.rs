@@ -253,5 +253,27 @@ async fn a_page_left_open_across_a_restart_announces_the_acts_made_while_it_reco
         "nothing announced twice"
     );
     ravi.check_page("live-5-after-a-restart").await;
+
+    // A hidden tab lets its stream go; shown again, it hears what happened meanwhile, once.
+    let visibility = |hidden: bool| {
+        format!(
+            "Object.defineProperty(document, 'hidden', {{ value: {hidden}, configurable: true }});
+             document.dispatchEvent(new Event('visibilitychange'));"
+        )
+    };
+    ravi.client
+        .execute(&visibility(true), vec![])
+        .await
+        .unwrap();
+    app.act("hannah-moss", "scheduleMeeting", schedule("2024-07-12"))
+        .await;
+    ravi.client
+        .execute(&visibility(false), vec![])
+        .await
+        .unwrap();
+    ravi.wait_for_live("Hannah Moss scheduled Cabinet for 2024-07-12")
+        .await;
+    let said = ravi.html().await;
+    assert_eq!(said.matches("scheduled Cabinet for 2024-07-11").count(), 1);
     ravi.close().await;
 }

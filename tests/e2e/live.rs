@@ -207,3 +207,32 @@ async fn a_stream_is_only_for_those_who_may_read_its_page() {
         Some(404)
     );
 }
+
+#[tokio::test]
+async fn one_browser_keeps_at_most_sixteen_streams_open() {
+    let app = spawn_app().await;
+    let plan = app.start_plan("ravi-patel", &["stockport"]).await;
+    let path = format!("/plans/{plan}/live");
+    let ravi = app.web_session("ravi-patel").await;
+    let mut open = Vec::new();
+    for _ in 0..16 {
+        open.push(
+            EventStream::open(&app.address, &path, ravi.cookie.as_deref(), None)
+                .await
+                .expect("a stream"),
+        );
+    }
+    assert_eq!(
+        EventStream::open(&app.address, &path, ravi.cookie.as_deref(), None)
+            .await
+            .err(),
+        Some(429)
+    );
+    // Another browser of his is counted on its own.
+    let other = app.web_session("ravi-patel").await;
+    assert!(
+        EventStream::open(&app.address, &path, other.cookie.as_deref(), None)
+            .await
+            .is_ok()
+    );
+}

@@ -91,6 +91,7 @@ pub(crate) struct Web {
     /// Sign-in with the councils' own accounts, where any council has it.
     pub openid: Option<Arc<auth::openid::OpenId>>,
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    pub streams: Arc<live::OpenStreams>,
 }
 
 /// The pages, at `/`, `/sign-in`, `/councils/...` and `/plans/{id}`. `/plans/{id}` is also the
@@ -110,6 +111,7 @@ pub fn router(
     let web = Web {
         openid,
         stopping: settings.stopping.clone(),
+        streams: Arc::default(),
         auth: Arc::new(AuthStore::new(service.data_dir())),
         limits: Arc::new(auth::RateLimits::default()),
         cookie: auth::CookieSettings::for_url(&settings.public_url),

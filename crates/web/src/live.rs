@@ -16,8 +16,14 @@
 //!   A group's reader who may not open a member council's plan is told only that it changed, as
 //!   the board shows its status.
 //! - Streams end as soon as the server begins to stop, so a graceful shutdown never waits on them.
+//! - One browser (one session) keeps at most [`STREAMS_PER_SESSION`] open; the next is refused
+//!   with 429 and its page stays complete, without announcements. `live.js` closes a hidden tab's
+//!   stream and reopens it from the last event when the tab is shown, so background tabs hold no
+//!   connection (over HTTP/1.1 a browser keeps only six per site).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
@@ -31,10 +37,53 @@ use councilflow_governance::{
 use councilflow_ledger::StoredEvent;
 use futures_util::Stream;
 use serde::Deserialize;
+use sha2::Digest;
 
 use crate::auth::signed_in;
 use crate::pages::{council_name, person_name};
 use crate::Web;
+
+/// Streams one browser (one session) may have open at once.
+const STREAMS_PER_SESSION: usize = 16;
+
+/// The streams open per session (keyed by the session id's digest), so no one browser can hold
+/// the server's memory in streams.
+#[derive(Default)]
+pub(crate) struct OpenStreams(Mutex<HashMap<String, usize>>);
+
+/// One open stream, counted until it is dropped: the browser went away, or the server stops.
+struct Held {
+    streams: Arc<OpenStreams>,
+    session: String,
+}
+
+impl OpenStreams {
+    fn hold(self: &Arc<Self>, session: &str) -> Option<Held> {
+        let session = hex::encode(sha2::Sha256::digest(session.as_bytes()));
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let count = open.entry(session.clone()).or_default();
+        if *count >= STREAMS_PER_SESSION {
+            return None;
+        }
+        *count += 1;
+        Some(Held {
+            streams: self.clone(),
+            session,
+        })
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        let mut open = self.streams.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = open.get_mut(&self.session) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.session);
+            }
+        }
+    }
+}
 
 /// What a stream is about.
 #[derive(Clone)]
@@ -98,9 +147,16 @@ fn open(web: Web, headers: &HeaderMap, after: After, topic: Option<Topic>) -> Re
         let state = web.service.read();
         topic.read_by(&state.projections, &person)
     });
-    match readable {
-        Some(topic) => stream(web, person, topic, headers, after),
-        None => StatusCode::NOT_FOUND.into_response(),
+    let Some(topic) = readable else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let held = web
+        .cookie
+        .read(headers)
+        .and_then(|session| web.streams.hold(session));
+    match held {
+        Some(held) => stream(web, person, topic, headers, after, held),
+        None => StatusCode::TOO_MANY_REQUESTS.into_response(),
     }
 }
 
@@ -120,7 +176,14 @@ impl Topic {
     }
 }
 
-fn stream(web: Web, person: PersonId, topic: Topic, headers: &HeaderMap, after: After) -> Response {
+fn stream(
+    web: Web,
+    person: PersonId,
+    topic: Topic,
+    headers: &HeaderMap,
+    after: After,
+    held: Held,
+) -> Response {
     // A reconnecting browser says where it got to; a first connection starts after the page.
     let resumed = headers
         .get("last-event-id")
@@ -131,24 +194,25 @@ fn stream(web: Web, person: PersonId, topic: Topic, headers: &HeaderMap, after: 
         None => web.service.ledger().head().position + 1,
     };
     let subscription = web.service.ledger().subscribe(from);
-    let events = announcements(web, person, topic, subscription);
+    let events = announcements(web, person, topic, subscription, held);
     Sse::new(events)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(20)))
         .into_response()
 }
 
 /// The sentences for `person`, as the events commit, until the ledger closes or the server
-/// begins to stop.
+/// begins to stop. The stream is counted against its session for as long as it lives.
 fn announcements(
     web: Web,
     person: PersonId,
     topic: Topic,
     subscription: councilflow_ledger::Subscription,
+    held: Held,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     let stopping = web.stopping.clone();
     futures_util::stream::unfold(
-        (web, person, topic, subscription, stopping),
-        |(web, person, topic, mut subscription, mut stopping)| async move {
+        (web, person, topic, subscription, stopping, held),
+        |(web, person, topic, mut subscription, mut stopping, held)| async move {
             loop {
                 let event = tokio::select! {
                     event = subscription.next() => event.ok()?,
@@ -163,7 +227,8 @@ fn announcements(
                     let message = Event::default()
                         .id(event.position.to_string())
                         .data(sentence);
-                    return Some((Ok(message), (web, person, topic, subscription, stopping)));
+                    let state = (web, person, topic, subscription, stopping, held);
+                    return Some((Ok(message), state));
                 }
             }
         },

@@ -66,7 +66,8 @@ impl CookieSettings {
         HeaderValue::from_str(&cookie.build().to_string()).expect("a cookie is a header value")
     }
 
-    fn read<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
+    /// The session id the request carries.
+    pub(crate) fn read<'h>(&self, headers: &'h HeaderMap) -> Option<&'h str> {
         cookie_value(headers, self.name)
     }
 }
