@@ -261,10 +261,22 @@ async fn a_page_left_open_across_a_restart_announces_the_acts_made_while_it_reco
              document.dispatchEvent(new Event('visibilitychange'));"
         )
     };
+    // A closed stream's request shows in the page's resource timing.
+    let ended = "return performance.getEntriesByType('resource')
+                   .filter(e => e.name.includes('/live')).length;";
+    let before = ravi.client.execute(ended, vec![]).await.unwrap();
     ravi.client
         .execute(&visibility(true), vec![])
         .await
         .unwrap();
+    let guard = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while ravi.client.execute(ended, vec![]).await.unwrap() == before {
+        assert!(
+            std::time::Instant::now() < guard,
+            "the hidden tab kept its stream"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     app.act("hannah-moss", "scheduleMeeting", schedule("2024-07-12"))
         .await;
     ravi.client

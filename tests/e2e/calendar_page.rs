@@ -37,6 +37,15 @@ fn ical_js(text: &str) -> Value {
 }
 
 /// The value of the page's read-only address field, as the browser shows it.
+/// The id in the first "Revoke" form on the calendar page.
+fn first_feed_id(html: &str) -> String {
+    html.split("action=\"/calendar/feeds/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("a revoke form")
+        .to_owned()
+}
+
 fn feed_address(html: &str) -> String {
     let field = html
         .split("id=\"feed-address\"")
@@ -111,13 +120,7 @@ async fn a_feed_made_on_the_calendar_page_is_read_by_ical_js_and_links_each_entr
 
     // Revoking it from the page stops the address at once.
     let listed = ravi.get("/calendar").await;
-    let id = listed
-        .body
-        .split("action=\"/calendar/feeds/")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .expect("a revoke form")
-        .to_owned();
+    let id = first_feed_id(&listed.body);
     let revoked = ravi
         .post(&format!("/calendar/feeds/{id}/revoke"), &[])
         .await;
@@ -145,13 +148,7 @@ async fn no_one_makes_a_feed_of_a_council_that_is_not_theirs_or_revokes_anothers
         .await;
     let address = feed_address(&created.body);
     let listed = ravi.get("/calendar").await;
-    let id = listed
-        .body
-        .split("action=\"/calendar/feeds/")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap()
-        .to_owned();
+    let id = first_feed_id(&listed.body);
     let theirs = nadia
         .post(&format!("/calendar/feeds/{id}/revoke"), &[])
         .await;

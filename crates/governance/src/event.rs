@@ -32,6 +32,17 @@ pub mod streams {
     pub fn shared(group: &GroupId, section: &SectionId) -> String {
         format!("shared-{group}.{section}")
     }
+
+    /// The plan whose stream `stream` is, if it is a plan's.
+    pub fn plan_of(stream: &str) -> Option<PlanId> {
+        PlanId::parse(stream.strip_prefix("plan-")?).ok()
+    }
+
+    /// The group whose shared section `stream` is, if it is a shared section's.
+    pub fn group_of(stream: &str) -> Option<GroupId> {
+        let (group, _section) = stream.strip_prefix("shared-")?.split_once('.')?;
+        GroupId::parse(group).ok()
+    }
 }
 
 /// Declares an aggregate's event enum: one variant per stored kind, named as the kind, holding
@@ -179,5 +190,25 @@ impl DomainEvent {
             }
             DomainEvent::Plan(e) => streams::plan(e.plan_id()),
         }
+    }
+}
+
+#[cfg(test)]
+mod stream_name_tests {
+    use super::streams;
+    use crate::ids::{GroupId, PlanId, SectionId};
+
+    #[test]
+    fn a_stream_name_is_read_back_as_the_plan_or_group_it_was_made_for() {
+        let plan = PlanId::parse("stockport-2024").unwrap();
+        let group = GroupId::parse("derbyshire-chief-executives").unwrap();
+        let section = SectionId::parse("barriers").unwrap();
+        assert_eq!(streams::plan_of(&streams::plan(&plan)), Some(plan.clone()));
+        assert_eq!(
+            streams::group_of(&streams::shared(&group, &section)),
+            Some(group)
+        );
+        assert_eq!(streams::plan_of(streams::ORG), None);
+        assert_eq!(streams::group_of(&streams::plan(&plan)), None);
     }
 }

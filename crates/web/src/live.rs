@@ -32,7 +32,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use councilflow_api::service::reads_event;
 use councilflow_governance::{
-    streams, CouncilId, GroupId, PersonId, PlanId, Projections, ReadScope,
+    streams, CouncilId, GroupId, Organisation, PersonId, PlanId, Projections, ReadScope,
 };
 use councilflow_ledger::StoredEvent;
 use futures_util::Stream;
@@ -247,36 +247,20 @@ fn announce(
         return None;
     }
     let org = projections.organisation();
-    let plan_of_event = event
-        .stream
-        .strip_prefix("plan-")
-        .and_then(|p| PlanId::parse(p).ok())
-        .and_then(|p| projections.plan(&p));
-    let group_of_event = event
-        .stream
-        .strip_prefix("shared-")
-        .and_then(|s| s.split_once('.'))
-        .and_then(|(g, _)| GroupId::parse(g).ok());
+    let plan_of_event = streams::plan_of(&event.stream).and_then(|p| projections.plan(&p));
+    let group_of_event = streams::group_of(&event.stream);
     let about = match topic {
         Topic::Plan(plan) => {
             event.stream == streams::plan(plan)
                 || group_of_event.as_ref().is_some_and(|g| {
-                    let members = org.groups.get(g).map(|g| &g.members);
-                    projections.plan(plan).is_some_and(|p| {
-                        p.councils
-                            .iter()
-                            .any(|c| members.is_some_and(|m| m.contains(c)))
-                    })
+                    projections
+                        .plan(plan)
+                        .is_some_and(|p| owned_in_group(org, g, &p.councils))
                 })
         }
         Topic::Group(group) => {
             group_of_event.as_ref() == Some(group)
-                || plan_of_event.is_some_and(|p| {
-                    let members = org.groups.get(group).map(|g| &g.members);
-                    p.councils
-                        .iter()
-                        .any(|c| members.is_some_and(|m| m.contains(c)))
-                })
+                || plan_of_event.is_some_and(|p| owned_in_group(org, group, &p.councils))
         }
     };
     if !about {
@@ -308,6 +292,12 @@ fn announce(
         }
         _ => None,
     }
+}
+
+/// Whether any of a plan's owning `councils` is a member of `group`.
+fn owned_in_group(org: &Organisation, group: &GroupId, councils: &[CouncilId]) -> bool {
+    org.group(group)
+        .is_some_and(|g| councils.iter().any(|c| g.members.contains(c)))
 }
 
 /// A shared section's event in words.

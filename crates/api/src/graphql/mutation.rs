@@ -165,8 +165,7 @@ impl GovernanceMutations {
         let started = written
             .committed
             .first()
-            .and_then(|e| e.stream.strip_prefix("plan-"))
-            .and_then(|id| PlanId::parse(id).ok())
+            .and_then(|e| councilflow_governance::streams::plan_of(&e.stream))
             .unwrap_or(plan);
         plan_payload(ctx, &started, written)
     }

@@ -224,13 +224,11 @@ fn state_cookie(web: &Web, value: &str, age: Duration) -> HeaderValue {
 }
 
 fn council_name(web: &Web, council: &CouncilId) -> String {
-    let state = web.service.read();
-    state
+    web.service
+        .read()
         .projections
         .organisation()
-        .councils
-        .get(council)
-        .map_or_else(|| council.to_string(), |c| c.name.clone())
+        .council_name(council)
 }
 
 fn refused(council: &str, why: Refusal) -> Response {
