@@ -83,17 +83,11 @@ pub(crate) fn decision_words(decision: Decision) -> &'static str {
 }
 
 pub(crate) fn council_name(projections: &Projections, id: &CouncilId) -> String {
-    projections
-        .organisation()
-        .council(id)
-        .map_or_else(|| id.to_string(), |c| c.name.clone())
+    projections.organisation().council_name(id)
 }
 
 pub(crate) fn person_name(projections: &Projections, id: &PersonId) -> String {
-    projections
-        .organisation()
-        .person(id)
-        .map_or_else(|| id.to_string(), |p| p.name.clone())
+    projections.organisation().person_name(id)
 }
 
 /// "Not found" for `person`, taking the projections' read lock itself: call it only where the

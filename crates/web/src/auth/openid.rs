@@ -224,11 +224,7 @@ fn state_cookie(web: &Web, value: &str, age: Duration) -> HeaderValue {
 }
 
 fn council_name(web: &Web, council: &CouncilId) -> String {
-    web.service
-        .read()
-        .projections
-        .organisation()
-        .council_name(council)
+    crate::pages::council_name(&web.service.read().projections, council)
 }
 
 fn refused(council: &str, why: Refusal) -> Response {
